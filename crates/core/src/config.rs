@@ -1,0 +1,591 @@
+//! Every option of a connection, its default, and the validation that runs before dialling.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use tokio_tungstenite::tungstenite::{
+    http::HeaderName, http::HeaderValue, protocol::WebSocketConfig,
+};
+
+use crate::{
+    error::{Error, Result},
+    event::Event,
+    subscription::{JsonRpcSubscriptions, SharedProtocol, SubscriptionProtocol},
+    transport::tls::TlsConfig,
+};
+
+/// The callback type behind [`Config::message_handler`].
+pub(crate) type MessageHandler = Arc<dyn Fn(Event) + Send + Sync + 'static>;
+
+/// How a [`Client`](crate::Client) connects, reconnects and behaves; every field has a default.
+///
+/// Build it with the consuming setters below, each of which names its default. Values are
+/// checked by [`Config::validate`], which [`Client::connect`](crate::Client::connect) calls
+/// before it opens any socket, so a bad value is an [`Error::InvalidConfig`] naming the field.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use zen_websocket_core::Config;
+///
+/// let config = Config::default()
+///     .timeout(Duration::from_secs(3))
+///     .request_timeout(Duration::from_secs(10))
+///     .header("User-Agent", "my-bot/1.0");
+/// assert!(config.validate().is_ok());
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct Config {
+    pub(crate) timeout: Duration,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) debug: bool,
+    pub(crate) retry_count: u32,
+    pub(crate) retry_delay: Duration,
+    pub(crate) max_backoff: Duration,
+    pub(crate) reconnect_on_error: bool,
+    pub(crate) restore_subscriptions: bool,
+    pub(crate) latency_buffer_size: usize,
+    pub(crate) request_timeout: Duration,
+    pub(crate) close_timeout: Duration,
+    pub(crate) message_handler: Option<MessageHandler>,
+    pub(crate) subscription_protocol: SharedProtocol,
+    pub(crate) tls: TlsConfig,
+    pub(crate) max_message_size: usize,
+    pub(crate) max_frame_size: usize,
+    pub(crate) read_buffer_size: usize,
+    pub(crate) write_buffer_size: usize,
+    pub(crate) inbox_capacity: usize,
+    pub(crate) outbox_capacity: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(5),
+            headers: Vec::new(),
+            debug: false,
+            retry_count: 3,
+            retry_delay: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+            reconnect_on_error: true,
+            restore_subscriptions: true,
+            latency_buffer_size: 100,
+            request_timeout: Duration::from_secs(30),
+            close_timeout: Duration::from_secs(2),
+            message_handler: None,
+            subscription_protocol: Arc::new(JsonRpcSubscriptions),
+            tls: TlsConfig::default(),
+            max_message_size: 64 << 20,
+            max_frame_size: 16 << 20,
+            read_buffer_size: 4 << 10,
+            write_buffer_size: 16 << 10,
+            inbox_capacity: 1024,
+            outbox_capacity: 256,
+        }
+    }
+}
+
+impl Config {
+    /// The same as [`Config::default`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::new();
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bound on connecting: name resolution, TCP, TLS and the upgrade together.
+    ///
+    /// Default is 5 s.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().timeout(std::time::Duration::from_secs(2));
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Adds an HTTP header to the upgrade request (e.g. `Authorization`, `User-Agent`).
+    ///
+    /// Default is no extra headers. Header values never appear in `Debug` output.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().header("Authorization", "Bearer t0ken");
+    /// assert!(!format!("{config:?}").contains("t0ken"));
+    /// ```
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Logs every frame in and out at `tracing`'s DEBUG level.
+    ///
+    /// Default is `false`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().debug(true);
+    /// ```
+    pub fn debug(mut self, enabled: bool) -> Self {
+        self.debug = enabled;
+        self
+    }
+
+    /// How many reconnection attempts follow a lost connection before giving up.
+    ///
+    /// Default is 3. The count restarts after every successful reconnection.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().retry_count(10);
+    /// ```
+    pub fn retry_count(mut self, attempts: u32) -> Self {
+        self.retry_count = attempts;
+        self
+    }
+
+    /// The first reconnection delay; attempt `n` waits `min(retry_delay * 2^(n-1), max_backoff)`.
+    ///
+    /// Default is 1 s.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().retry_delay(std::time::Duration::from_millis(250));
+    /// ```
+    pub fn retry_delay(mut self, delay: Duration) -> Self {
+        self.retry_delay = delay;
+        self
+    }
+
+    /// The longest reconnection delay.
+    ///
+    /// Default is 30 s. Must not be shorter than [`retry_delay`](Self::retry_delay).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().max_backoff(std::time::Duration::from_secs(10));
+    /// ```
+    pub fn max_backoff(mut self, max: Duration) -> Self {
+        self.max_backoff = max;
+        self
+    }
+
+    /// Whether a connection lost without [`Client::close`](crate::Client::close) is re-dialled.
+    ///
+    /// Default is `true`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().reconnect_on_error(false);
+    /// ```
+    pub fn reconnect_on_error(mut self, enabled: bool) -> Self {
+        self.reconnect_on_error = enabled;
+        self
+    }
+
+    /// Whether confirmed subscriptions are sent again (and confirmed again) after a reconnect.
+    ///
+    /// Default is `true`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().restore_subscriptions(false);
+    /// ```
+    pub fn restore_subscriptions(mut self, enabled: bool) -> Self {
+        self.restore_subscriptions = enabled;
+        self
+    }
+
+    /// How many recent round-trip samples [`Client::get_latency_stats`](crate::Client::get_latency_stats)
+    /// summarises.
+    ///
+    /// Default is 100.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().latency_buffer_size(1000);
+    /// ```
+    pub fn latency_buffer_size(mut self, samples: usize) -> Self {
+        self.latency_buffer_size = samples;
+        self
+    }
+
+    /// Bound on waiting for the response to a [`Client::request`](crate::Client::request) or
+    /// [`Client::subscribe`](crate::Client::subscribe).
+    ///
+    /// Default is 30 s.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().request_timeout(std::time::Duration::from_secs(5));
+    /// ```
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Bound on waiting for the server's answer to the close frame [`Client::close`](crate::Client::close) sends.
+    ///
+    /// Default is 2 s.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().close_timeout(std::time::Duration::from_millis(500));
+    /// ```
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// Delivers every [`Event`] to `handler` instead of [`Client::recv`](crate::Client::recv).
+    ///
+    /// Default is none (events wait in the inbox for `recv`). The handler runs on the
+    /// connection task: keep it short and hand heavy work to a channel or a spawned task. A
+    /// panic in the handler is caught and logged; the connection carries on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zen_websocket_core::{Config, Event};
+    ///
+    /// let config = Config::default().message_handler(|event| {
+    ///     if let Event::Message(message) = event {
+    ///         println!("{:?}", message.as_text());
+    ///     }
+    /// });
+    /// ```
+    pub fn message_handler(mut self, handler: impl Fn(Event) + Send + Sync + 'static) -> Self {
+        self.message_handler = Some(Arc::new(handler));
+        self
+    }
+
+    /// The venue dialect [`Client::subscribe`](crate::Client::subscribe) speaks.
+    ///
+    /// Default is [`JsonRpcSubscriptions`] (Deribit's `public/subscribe`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zen_websocket_core::{Config, JsonRpcSubscriptions};
+    ///
+    /// let config = Config::default().subscription_protocol(JsonRpcSubscriptions);
+    /// ```
+    pub fn subscription_protocol(mut self, protocol: impl SubscriptionProtocol) -> Self {
+        self.subscription_protocol = Arc::new(protocol);
+        self
+    }
+
+    /// Which servers `wss://` connections trust.
+    ///
+    /// Default is [`TlsConfig::default`]: the Mozilla roots from `webpki-roots`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zen_websocket_core::{Config, TlsConfig};
+    ///
+    /// let config = Config::default().tls(TlsConfig::default().webpki_roots(false));
+    /// ```
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// The largest inbound message (all its frames together); a bigger one ends the connection.
+    ///
+    /// Default is 64 MiB.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().max_message_size(1 << 20);
+    /// ```
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// The largest single inbound frame payload.
+    ///
+    /// Default is 16 MiB. Must not exceed [`max_message_size`](Self::max_message_size).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().max_frame_size(1 << 20).max_message_size(4 << 20);
+    /// ```
+    pub fn max_frame_size(mut self, bytes: usize) -> Self {
+        self.max_frame_size = bytes;
+        self
+    }
+
+    /// Size of the read buffer each connection allocates up front.
+    ///
+    /// Default is 4 KiB: small, so ten thousand idle connections stay cheap. A single
+    /// connection that streams megabytes per second reads in fewer system calls with 64 KiB.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().read_buffer_size(64 << 10);
+    /// ```
+    pub fn read_buffer_size(mut self, bytes: usize) -> Self {
+        self.read_buffer_size = bytes;
+        self
+    }
+
+    /// Outgoing bytes gathered before they are written to the socket within one batch.
+    ///
+    /// Default is 16 KiB. The buffer is allocated only when something is sent; every batch
+    /// is flushed at its end whatever its size, so this never delays a message.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().write_buffer_size(64 << 10);
+    /// ```
+    pub fn write_buffer_size(mut self, bytes: usize) -> Self {
+        self.write_buffer_size = bytes;
+        self
+    }
+
+    /// How many events may wait for [`Client::recv`](crate::Client::recv).
+    ///
+    /// Default is 1024. When the inbox is full the client stops reading from the socket
+    /// (the server then feels TCP back-pressure) until there is room again: nothing is
+    /// dropped and memory stays bounded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().inbox_capacity(64);
+    /// ```
+    pub fn inbox_capacity(mut self, events: usize) -> Self {
+        self.inbox_capacity = events;
+        self
+    }
+
+    /// How many sends, requests and other commands may queue for the connection task.
+    ///
+    /// Default is 256. When the queue is full, [`Client::send_message`](crate::Client::send_message)
+    /// and friends wait for room (they are cancel safe while waiting).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().outbox_capacity(1024);
+    /// ```
+    pub fn outbox_capacity(mut self, commands: usize) -> Self {
+        self.outbox_capacity = commands;
+        self
+    }
+
+    /// Checks every value; [`Client::connect`](crate::Client::connect) runs this first.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] naming the first field out of range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zen_websocket_core::{Config, Error};
+    ///
+    /// let err = Config::default()
+    ///     .retry_delay(Duration::from_secs(60))
+    ///     .max_backoff(Duration::from_secs(30))
+    ///     .validate()
+    ///     .unwrap_err();
+    /// assert!(matches!(err, Error::InvalidConfig { field: "retry_delay", .. }));
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        positive("timeout", self.timeout)?;
+        positive("request_timeout", self.request_timeout)?;
+        positive("close_timeout", self.close_timeout)?;
+        positive("retry_delay", self.retry_delay)?;
+        if self.retry_delay > self.max_backoff {
+            let reason = format!(
+                "({:?}) must not exceed `max_backoff` ({:?}); raise max_backoff or lower retry_delay",
+                self.retry_delay, self.max_backoff
+            );
+            return Err(Error::InvalidConfig {
+                field: "retry_delay",
+                reason,
+            });
+        }
+        at_least("latency_buffer_size", self.latency_buffer_size, 1)?;
+        at_least("max_message_size", self.max_message_size, 1)?;
+        at_least("max_frame_size", self.max_frame_size, 1)?;
+        if self.max_frame_size > self.max_message_size {
+            let reason = "must not exceed `max_message_size`".to_owned();
+            return Err(Error::InvalidConfig {
+                field: "max_frame_size",
+                reason,
+            });
+        }
+        at_least("read_buffer_size", self.read_buffer_size, 256)?;
+        at_least("inbox_capacity", self.inbox_capacity, 1)?;
+        at_least("outbox_capacity", self.outbox_capacity, 1)?;
+        self.validate_headers()?;
+        self.tls.client_config().map(drop)
+    }
+
+    fn validate_headers(&self) -> Result<()> {
+        for (name, value) in &self.headers {
+            let invalid = |reason: String| Error::InvalidConfig {
+                field: "headers",
+                reason,
+            };
+            HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| invalid(format!("contains an invalid header name {name:?}")))?;
+            HeaderValue::from_str(value)
+                .map_err(|_| invalid(format!("contains an invalid value for header {name:?}")))?;
+        }
+        Ok(())
+    }
+
+    /// The tungstenite settings this config implies.
+    pub(crate) fn websocket_config(&self) -> WebSocketConfig {
+        WebSocketConfig::default()
+            .read_buffer_size(self.read_buffer_size)
+            .write_buffer_size(self.write_buffer_size)
+            .max_message_size(Some(self.max_message_size))
+            .max_frame_size(Some(self.max_frame_size))
+    }
+
+    /// The back-off before reconnection attempt `attempt` (1-based).
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
+        self.retry_delay
+            .saturating_mul(factor)
+            .min(self.max_backoff)
+    }
+}
+
+fn positive(field: &'static str, value: Duration) -> Result<()> {
+    if value.is_zero() {
+        let reason = "must be greater than zero".to_owned();
+        return Err(Error::InvalidConfig { field, reason });
+    }
+    Ok(())
+}
+
+fn at_least(field: &'static str, value: usize, min: usize) -> Result<()> {
+    if value < min {
+        let reason = format!("is {value} but must be at least {min}");
+        return Err(Error::InvalidConfig { field, reason });
+    }
+    Ok(())
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("Config")
+            .field("timeout", &self.timeout)
+            .field("headers", &header_names)
+            .field("debug", &self.debug)
+            .field("retry_count", &self.retry_count)
+            .field("retry_delay", &self.retry_delay)
+            .field("max_backoff", &self.max_backoff)
+            .field("reconnect_on_error", &self.reconnect_on_error)
+            .field("restore_subscriptions", &self.restore_subscriptions)
+            .field("latency_buffer_size", &self.latency_buffer_size)
+            .field("request_timeout", &self.request_timeout)
+            .field("close_timeout", &self.close_timeout)
+            .field("message_handler", &self.message_handler.is_some())
+            .field("subscription_protocol", &self.subscription_protocol)
+            .field("tls", &self.tls)
+            .field("max_message_size", &self.max_message_size)
+            .field("max_frame_size", &self.max_frame_size)
+            .field("read_buffer_size", &self.read_buffer_size)
+            .field("write_buffer_size", &self.write_buffer_size)
+            .field("inbox_capacity", &self.inbox_capacity)
+            .field("outbox_capacity", &self.outbox_capacity)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rejected_field(config: Config) -> &'static str {
+        match config.validate() {
+            Err(Error::InvalidConfig { field, .. }) => field,
+            other => panic!("expected InvalidConfig, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn each_bad_value_names_its_field() {
+        let zero = Duration::ZERO;
+        assert_eq!(rejected_field(Config::default().timeout(zero)), "timeout");
+        assert_eq!(
+            rejected_field(Config::default().request_timeout(zero)),
+            "request_timeout"
+        );
+        assert_eq!(
+            rejected_field(Config::default().latency_buffer_size(0)),
+            "latency_buffer_size"
+        );
+        assert_eq!(
+            rejected_field(Config::default().inbox_capacity(0)),
+            "inbox_capacity"
+        );
+        assert_eq!(
+            rejected_field(Config::default().read_buffer_size(10)),
+            "read_buffer_size"
+        );
+        assert_eq!(
+            rejected_field(
+                Config::default()
+                    .max_frame_size(2 << 20)
+                    .max_message_size(1 << 20)
+            ),
+            "max_frame_size"
+        );
+        assert_eq!(
+            rejected_field(Config::default().header("bad name", "v")),
+            "headers"
+        );
+        assert_eq!(
+            rejected_field(Config::default().header("X-Ok", "line\nbreak")),
+            "headers"
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let config = Config::default()
+            .retry_delay(Duration::from_millis(100))
+            .max_backoff(Duration::from_millis(500));
+        let delays: Vec<u128> = (1..=5).map(|n| config.backoff(n).as_millis()).collect();
+        assert_eq!(delays, [100, 200, 400, 500, 500]);
+        assert_eq!(config.backoff(200), Duration::from_millis(500));
+    }
+}

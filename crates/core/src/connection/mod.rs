@@ -1,0 +1,12 @@
+//! The connection task: the one owner of the socket, its pending requests and subscriptions.
+
+mod command;
+mod delivery;
+mod pending;
+mod reconnect;
+mod subscriptions;
+mod task;
+
+pub(crate) use command::Command;
+pub(crate) use delivery::Inbox;
+pub(crate) use task::spawn;

@@ -1,0 +1,133 @@
+//! Requests waiting for their response, each with its own deadline.
+
+use std::{
+    collections::HashMap,
+    task::{Context, Poll},
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio_util::time::{DelayQueue, delay_queue::Key};
+
+use crate::{
+    error::{Error, Result},
+    rpc::RequestId,
+    subscription::SubscriptionId,
+};
+
+/// Who is waiting for a response, and what to do with it.
+#[derive(Debug)]
+pub(crate) enum Waiter {
+    /// A [`Client::request`](crate::Client::request) caller.
+    Request(oneshot::Sender<Result<Value>>),
+    /// A [`Client::subscribe`](crate::Client::subscribe) caller.
+    Subscribe {
+        channels: Vec<String>,
+        reply: oneshot::Sender<Result<SubscriptionId>>,
+    },
+    /// A subscription being re-established after a reconnect.
+    Restore { id: SubscriptionId },
+    /// A [`Client::unsubscribe`](crate::Client::unsubscribe) caller.
+    Unsubscribe {
+        id: SubscriptionId,
+        reply: oneshot::Sender<Result<()>>,
+    },
+}
+
+impl Waiter {
+    /// Tells the waiter its request failed.
+    pub(crate) fn fail(self, err: Error) {
+        // Callers that stopped waiting (cancelled futures) no longer need the answer.
+        match self {
+            Self::Request(reply) => drop(reply.send(Err(err))),
+            Self::Subscribe { reply, .. } => drop(reply.send(Err(err))),
+            Self::Unsubscribe { reply, .. } => drop(reply.send(Err(err))),
+            Self::Restore { id } => {
+                tracing::warn!(subscription = %id, error = %err, "restoring a subscription failed")
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    waiter: Waiter,
+    sent_at: Instant,
+    timer: Key,
+}
+
+/// The in-flight requests of one connection.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    entries: HashMap<RequestId, Entry>,
+    timers: DelayQueue<RequestId>,
+    timeout: Duration,
+}
+
+impl Pending {
+    pub(crate) fn new(timeout: Duration) -> Self {
+        Self {
+            entries: HashMap::new(),
+            timers: DelayQueue::new(),
+            timeout,
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Registers `waiter` under `id`, or hands it back when the id is already in flight.
+    pub(crate) fn insert(&mut self, id: RequestId, waiter: Waiter) -> Result<(), Waiter> {
+        if self.entries.contains_key(&id) {
+            return Err(waiter);
+        }
+        let timer = self.timers.insert(id.clone(), self.timeout);
+        self.entries.insert(
+            id,
+            Entry {
+                waiter,
+                sent_at: Instant::now(),
+                timer,
+            },
+        );
+        Ok(())
+    }
+
+    /// Removes the waiter for `id`, with the time since its request was sent.
+    pub(crate) fn take(&mut self, id: &RequestId) -> Option<(Waiter, Duration)> {
+        let entry = self.entries.remove(id)?;
+        self.timers.remove(&entry.timer);
+        Some((entry.waiter, entry.sent_at.elapsed()))
+    }
+
+    /// The next request whose deadline passed. Cancel safe.
+    pub(crate) fn poll_expired(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<(RequestId, Waiter)>> {
+        loop {
+            let Some(expired) = std::task::ready!(self.timers.poll_expired(cx)) else {
+                return Poll::Ready(None);
+            };
+            let id = expired.into_inner();
+            if let Some(entry) = self.entries.remove(&id) {
+                return Poll::Ready(Some((id, entry.waiter)));
+            }
+        }
+    }
+
+    /// Fails every waiter, e.g. with [`Error::Disconnected`] when the socket is lost.
+    pub(crate) fn fail_all(&mut self, err: impl Fn() -> Error) {
+        self.timers.clear();
+        for (_, entry) in self.entries.drain() {
+            entry.waiter.fail(err());
+        }
+    }
+
+    /// The bound each request was given.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+}

@@ -1,0 +1,96 @@
+//! # zen-websocket-core
+//!
+//! A WebSocket client for long-lived connections to exchanges and real-time APIs: it
+//! connects, stays connected, and tells you how it is doing. Most applications depend on the
+//! [`zen-websocket`](https://docs.rs/zen-websocket) facade, which re-exports this crate; depend
+//! on this one directly for a minimal build.
+//!
+//! ## Five functions
+//!
+//! | | |
+//! |---|---|
+//! | [`Client::connect`] | validate the [`Config`], dial `ws://` or `wss://`, upgrade |
+//! | [`Client::send_message`] | text, binary or [`serde_json::Value`] frames |
+//! | [`Client::subscribe`] | subscribe to channels; returns once the server confirms |
+//! | [`Client::get_state`] | [`ConnectionState`], never blocks |
+//! | [`Client::close`] | close code 1000, bounded wait for the server's close |
+//!
+//! Beside them: [`Client::recv`] yields [`Event`]s (messages and lifecycle changes; or set
+//! [`Config::message_handler`]), [`Client::request`] is JSON-RPC 2.0 with id correlation and a
+//! timeout, [`Client::unsubscribe`] ends a subscription, and [`Client::get_latency_stats`]
+//! summarises round-trip times. Every failure is an [`Error`] that keeps the raw cause, and
+//! [`ErrorHandler::explain`] puts it in plain words with a suggested fix.
+//!
+//! ## Example
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let server = zen_websocket_testing::MockServer::start().await?;
+//! # let url = server.url();
+//! use serde_json::json;
+//! use zen_websocket_core::{Client, Config, ConnectionState, Event};
+//!
+//! let client = Client::connect(&url, Config::default()).await?;
+//! client.send_message(json!({"jsonrpc": "2.0", "id": 1, "method": "public/test"})).await?;
+//! let subscription = client.subscribe(["trades.BTC-PERPETUAL.100ms"]).await?;
+//! assert_eq!(client.get_state(), ConnectionState::Connected);
+//!
+//! let version = client.request("public/test", json!({})).await?;
+//! println!("server version {}", version["version"]);
+//!
+//! client.close().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Reliability
+//!
+//! One task owns each socket; [`Client`] is a cheap handle that talks to it over channels.
+//! A connection lost without [`Client::close`] is re-dialled with exponential back-off
+//! ([`Config::retry_count`], [`Config::retry_delay`], [`Config::max_backoff`]) and its
+//! confirmed subscriptions are restored. Requests waiting when the socket drops fail at once
+//! with [`Error::Disconnected`]; sends while disconnected fail with [`Error::NotConnected`] —
+//! nothing is queued behind your back. A full inbox pauses reading from the socket instead
+//! of dropping messages.
+//!
+//! ## Transport
+//!
+//! tokio + tokio-tungstenite, `TCP_NODELAY` on, a 4 KiB read buffer per connection (see
+//! [`Config::read_buffer_size`]), rustls with the `ring` provider chosen explicitly and the
+//! Mozilla roots by default ([`TlsConfig`]).
+
+mod client;
+mod config;
+mod connection;
+mod error;
+mod event;
+mod explain;
+mod message;
+mod monitor;
+mod rpc;
+mod state;
+mod subscription;
+mod transport;
+
+pub use crate::{
+    client::Client,
+    config::Config,
+    error::{ConnectStage, Error, Result},
+    event::{DisconnectReason, Event},
+    explain::{ErrorHandler, Explanation},
+    message::Message,
+    monitor::LatencyStats,
+    rpc::RequestId,
+    state::ConnectionState,
+    subscription::{JsonRpcSubscriptions, SubscriptionId, SubscriptionProtocol},
+    transport::tls::TlsConfig,
+};
+
+/// The tokio-tungstenite version this crate is built on, for its types
+/// ([`tungstenite::Error`](tokio_tungstenite::tungstenite::Error) inside [`Error::WebSocket`]).
+pub use tokio_tungstenite;
+
+/// The rustls version this crate is built on, for its types
+/// ([`rustls::Error`] inside [`Error::Tls`], [`rustls::ClientConfig`] for [`TlsConfig`]).
+pub use rustls;

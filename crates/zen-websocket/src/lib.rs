@@ -1,0 +1,66 @@
+//! # zen-websocket
+//!
+//! A production WebSocket client for Rust: connect, stay connected, and prove it.
+//!
+//! Built for long-lived connections to exchanges and real-time APIs (Deribit first): it never
+//! silently loses a connection, a subscription or a message; it tells you how healthy and
+//! fast each connection is; and it lets you test against a real local server instead of a
+//! live venue.
+//!
+//! ## The five functions
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let server = zen_websocket_testing::MockServer::start().await?;
+//! # let url = server.url();
+//! use serde_json::json;
+//! use zen_websocket::{Client, Config, ConnectionState, SubscriptionId};
+//!
+//! // 1. connect (validates the config, dials, upgrades)
+//! let client = Client::connect(&url, Config::default()).await?;
+//! // 2. send (text, binary or JSON)
+//! client.send_message(json!({"jsonrpc": "2.0", "id": 1, "method": "public/test"})).await?;
+//! // 3. subscribe (confirmed by the server, restored after a reconnect)
+//! let sub: SubscriptionId = client.subscribe(["trades.BTC-PERPETUAL.100ms"]).await?;
+//! // 4. state (never blocks)
+//! assert_eq!(client.get_state(), ConnectionState::Connected);
+//! // 5. close (close code 1000, bounded wait)
+//! client.close().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Beside them: [`Client::recv`] for inbound [`Event`]s, [`Client::request`] for JSON-RPC
+//! calls, [`Client::unsubscribe`], and [`Client::get_latency_stats`]. Errors keep their raw
+//! cause; [`ErrorHandler::explain`] says in plain words what happened and what to do.
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `testing` | no | [`testing`]: `MockServer`, a real ws/wss server with matchers, injected messages, disconnects and restarts |
+//!
+//! ## More
+//!
+//! The guides live in the repository's `docs/` folder (getting started, configuration,
+//! errors, architecture); `examples/quickstart.rs` runs the five functions against an
+//! embedded server or a URL you give it.
+
+#[doc(inline)]
+pub use zen_websocket_core::{
+    Client, Config, ConnectStage, ConnectionState, DisconnectReason, Error, ErrorHandler, Event,
+    Explanation, JsonRpcSubscriptions, LatencyStats, Message, RequestId, Result, SubscriptionId,
+    SubscriptionProtocol, TlsConfig,
+};
+
+/// The tokio-tungstenite version the client is built on, so your code can name its types.
+pub use zen_websocket_core::tokio_tungstenite;
+
+/// The rustls version the client is built on, for custom TLS configurations.
+pub use zen_websocket_core::rustls;
+
+/// The testing kit: a real WebSocket server for your tests (feature `testing`).
+#[cfg(feature = "testing")]
+#[doc(inline)]
+pub use zen_websocket_testing as testing;
