@@ -154,6 +154,11 @@ impl Client {
 
     /// Sends a JSON-RPC 2.0 request with a generated id and returns its `result`.
     ///
+    /// Generated ids are numbers counting up from 1 (subscriptions draw from the same
+    /// counter). If you also write JSON-RPC frames yourself with
+    /// [`send_message`](Self::send_message), give those string ids so their responses can
+    /// never be taken for the answer to a generated id.
+    ///
     /// # Errors
     ///
     /// [`Error::JsonRpc`] when the server answers with an error object;

@@ -32,7 +32,7 @@
 //! use zen_websocket_core::{Client, Config, ConnectionState, Event};
 //!
 //! let client = Client::connect(&url, Config::default()).await?;
-//! client.send_message(json!({"jsonrpc": "2.0", "id": 1, "method": "public/test"})).await?;
+//! client.send_message(json!({"jsonrpc": "2.0", "method": "public/test"})).await?;
 //! let subscription = client.subscribe(["trades.BTC-PERPETUAL.100ms"]).await?;
 //! assert_eq!(client.get_state(), ConnectionState::Connected);
 //!

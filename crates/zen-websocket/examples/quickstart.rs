@@ -33,7 +33,7 @@ async fn main() -> anyhow::Result<()> {
     };
     println!("1. connected to {url}");
 
-    client.send_message(json!({"jsonrpc": "2.0", "id": 0, "method": "public/test"})).await?;
+    client.send_message(json!({"jsonrpc": "2.0", "id": "quickstart", "method": "public/test"})).await?;
     println!("2. sent a JSON message");
     if let Ok(Some(Event::Message(reply))) = tokio::time::timeout(Duration::from_secs(5), client.recv()).await {
         println!("   received {}", reply.as_text().unwrap_or("<binary>"));

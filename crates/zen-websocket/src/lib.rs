@@ -20,7 +20,7 @@
 //! // 1. connect (validates the config, dials, upgrades)
 //! let client = Client::connect(&url, Config::default()).await?;
 //! // 2. send (text, binary or JSON)
-//! client.send_message(json!({"jsonrpc": "2.0", "id": 1, "method": "public/test"})).await?;
+//! client.send_message(json!({"jsonrpc": "2.0", "method": "public/test"})).await?;
 //! // 3. subscribe (confirmed by the server, restored after a reconnect)
 //! let sub: SubscriptionId = client.subscribe(["trades.BTC-PERPETUAL.100ms"]).await?;
 //! // 4. state (never blocks)
