@@ -94,7 +94,7 @@ impl Client {
     pub async fn connect(url: &str, config: Config) -> Result<Self> {
         config.validate()?;
         let endpoint = Endpoint::parse(url)?;
-        let ws = dial(&endpoint, &config).await?;
+        let ws = Box::pin(dial(&endpoint, &config)).await?;
         let config = Arc::new(config);
         let shared = Arc::new(Shared::new(config.latency_buffer_size));
         let shown = redacted(&endpoint);

@@ -65,7 +65,7 @@ impl ErrorHandler {
         let (anchor, message, suggestion) = describe(err);
         Explanation {
             message,
-            suggestion: suggestion.into(),
+            suggestion,
             docs_url: format!("{ERRORS_GUIDE}#{anchor}"),
         }
     }

@@ -20,7 +20,16 @@ async fn close_sends_1000_and_ends_the_connection(tls: bool) {
     ))
     .await
     .unwrap();
-    assert!(matches!(closed, ServerEvent::ClientClosed { code: Some(1000), .. }), "{closed:?}");
+    assert!(
+        matches!(
+            closed,
+            ServerEvent::ClientClosed {
+                code: Some(1000),
+                ..
+            }
+        ),
+        "{closed:?}"
+    );
     assert_eq!(client.get_state(), ConnectionState::Disconnected);
 
     let err = within(client.send_message("too late")).await.unwrap_err();
@@ -143,5 +152,14 @@ async fn dropping_every_handle_closes_with_1000() {
     ))
     .await
     .unwrap();
-    assert!(matches!(closed, ServerEvent::ClientClosed { code: Some(1000), .. }), "{closed:?}");
+    assert!(
+        matches!(
+            closed,
+            ServerEvent::ClientClosed {
+                code: Some(1000),
+                ..
+            }
+        ),
+        "{closed:?}"
+    );
 }

@@ -169,7 +169,7 @@ async fn a_caller_id_already_in_flight_is_refused() {
             .request_with_id("order-1", "private/buy", json!({"n": 2}))
             .await
     };
-    let (first, second) = within(async { tokio::join!(first, second) }).await;
+    let (first, second) = Box::pin(within(async { tokio::join!(first, second) })).await;
     assert_eq!(first.unwrap(), json!({"n": 1}));
     assert!(
         matches!(second.unwrap_err(), Error::DuplicateRequestId(id) if id.to_string() == "\"order-1\"")

@@ -17,7 +17,9 @@ async fn main() -> anyhow::Result<()> {
         Some(url) => (url, Config::default(), None),
         None => {
             let server = MockServer::builder().tls(true).start().await?;
-            let ca = server.ca_certificate().context("a TLS mock server has a CA")?;
+            let ca = server
+                .ca_certificate()
+                .context("a TLS mock server has a CA")?;
             let config = Config::default().tls(TlsConfig::default().add_root_certificate(ca));
             println!("started an embedded mock server at {}", server.url());
             (server.url(), config, Some(server))
@@ -28,14 +30,23 @@ async fn main() -> anyhow::Result<()> {
         Ok(client) => client,
         Err(err) => {
             let explanation = ErrorHandler::explain(&err);
-            anyhow::bail!("{}. {} ({})", explanation.message, explanation.suggestion, explanation.docs_url);
+            anyhow::bail!(
+                "{}. {} ({})",
+                explanation.message,
+                explanation.suggestion,
+                explanation.docs_url
+            );
         }
     };
     println!("1. connected to {url}");
 
-    client.send_message(json!({"jsonrpc": "2.0", "id": "quickstart", "method": "public/test"})).await?;
+    client
+        .send_message(json!({"jsonrpc": "2.0", "id": "quickstart", "method": "public/test"}))
+        .await?;
     println!("2. sent a JSON message");
-    if let Ok(Some(Event::Message(reply))) = tokio::time::timeout(Duration::from_secs(5), client.recv()).await {
+    if let Ok(Some(Event::Message(reply))) =
+        tokio::time::timeout(Duration::from_secs(5), client.recv()).await
+    {
         println!("   received {}", reply.as_text().unwrap_or("<binary>"));
     }
 

@@ -103,15 +103,10 @@ impl Delivery {
 
     /// Pushes a kept message past the limit; used when the connection ends, so nothing is lost.
     fn flush_stash(&mut self) {
-        if let Self::Inbox {
-            sender,
-            stash: stash @ Some(_),
-            ..
-        } = self
+        if let Self::Inbox { sender, stash, .. } = self
+            && let Some(event) = stash.take()
         {
-            if let Some(event) = stash.take() {
-                drop(sender.send((event, None)));
-            }
+            drop(sender.send((event, None)));
         }
     }
 }

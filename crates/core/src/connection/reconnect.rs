@@ -40,7 +40,7 @@ impl Connection {
             }
             let (endpoint, config) = (self.endpoint.clone(), self.config.clone());
             match self
-                .offline(async move { dial(&endpoint, &config).await })
+                .offline(Box::pin(async move { dial(&endpoint, &config).await }))
                 .await
             {
                 Offline::Stopped => return None,

@@ -116,7 +116,8 @@ impl Connection {
                     self.pending.fail_all(|| Error::Disconnected);
                     self.shared.state.set(ConnectionState::Connecting);
                     self.delivery.lifecycle(Event::Disconnected { reason });
-                    match self.reconnect().await {
+                    // Boxed: re-dialling is rare, and the live task should not carry its size.
+                    match Box::pin(self.reconnect()).await {
                         Some(restored) => ws = restored,
                         None => return,
                     }
@@ -289,10 +290,11 @@ impl Connection {
         if self.config.debug {
             log_frame("in", &message);
         }
-        if let Message::Text(text) = &message {
-            if !self.pending.is_empty() && self.resolve(text.as_str()) {
-                return;
-            }
+        if let Message::Text(text) = &message
+            && !self.pending.is_empty()
+            && self.resolve(text.as_str())
+        {
+            return;
         }
         if closing {
             self.delivery.lifecycle(Event::Message(message));

@@ -45,7 +45,13 @@ pub(crate) async fn dial(endpoint: &Endpoint, config: &Config) -> Result<WsStrea
         Either::Left(tcp)
     };
     let request = upgrade_request(endpoint, config)?;
-    let upgrade = client_async_with_config(request, transport, Some(config.websocket_config()));
+    // The handshake future holds tungstenite's buffers (tens of KiB): keep it on the heap for
+    // the handshake only, so no task that may dial carries that size for its whole life.
+    let upgrade = Box::pin(client_async_with_config(
+        request,
+        transport,
+        Some(config.websocket_config()),
+    ));
     let (ws, _response) = bound
         .run(ConnectStage::Upgrade, async {
             upgrade.await.map_err(from_upgrade_error)

@@ -1,0 +1,62 @@
+//! `cargo xtask ci`: the checks every change must pass, as a table of cargo commands.
+
+use std::path::Path;
+
+use crate::runner::{Runner, Step, Tool};
+
+/// cargo-deny, pinned to a release that builds with the project's toolchain.
+const CARGO_DENY: Tool = Tool {
+    name: "cargo-deny",
+    probe: &["deny", "--version"],
+    install: &["install", "--locked", "cargo-deny", "--version", "0.20.2"],
+};
+
+/// The CI steps, run in order; the first failure stops the run.
+const STEPS: &[Step] = &[
+    Step {
+        name: "fmt",
+        args: &["fmt", "--all", "--", "--check"],
+        ..Step::DEFAULT
+    },
+    Step {
+        name: "clippy",
+        args: &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        ..Step::DEFAULT
+    },
+    Step {
+        name: "test",
+        args: &["test", "--workspace"],
+        counts_tests: true,
+        ..Step::DEFAULT
+    },
+    Step {
+        name: "doc",
+        args: &["doc", "--workspace", "--no-deps"],
+        env: &[("RUSTDOCFLAGS", "-D warnings")],
+        ..Step::DEFAULT
+    },
+    // Only the checks that work offline from GitHub: `advisories` needs the RustSec advisory
+    // database, which is cloned from GitHub, and CI machines reach package registries only.
+    Step {
+        name: "deny",
+        args: &["deny", "check", "licenses", "bans", "sources"],
+        needs: Some(&CARGO_DENY),
+        ..Step::DEFAULT
+    },
+];
+
+/// Runs [`STEPS`] from the workspace root `root`.
+///
+/// # Errors
+///
+/// Names the first step that failed (or whose tool could not be installed) and how long it ran.
+pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
+    Runner::new("ci", root).run(STEPS)
+}

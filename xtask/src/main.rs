@@ -1,0 +1,91 @@
+//! `cargo xtask`: the zen-websocket project's automation, in plain Rust.
+//!
+//! Run `cargo xtask <task>` from anywhere in the workspace (the alias lives in
+//! `.cargo/config.toml`). Tasks are rows of [`TASKS`]; each one runs cargo commands from the
+//! workspace root through the [`runner`] module, which streams their output, times them and
+//! prints a summary table.
+//!
+//! | task | what it does |
+//! |------|--------------|
+//! | `ci` | fmt, clippy, test, doc, cargo-deny: what `.ci/run` and GitHub Actions run |
+//!
+//! Later tasks (`bench`, `interop`, `autobahn`) are one more row each.
+
+mod ci;
+mod runner;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// One subcommand of `cargo xtask`.
+struct Task {
+    /// The name typed after `cargo xtask`.
+    name: &'static str,
+    /// One line for the usage text.
+    about: &'static str,
+    /// Runs the task; the argument is the workspace root.
+    run: fn(&Path) -> anyhow::Result<()>,
+}
+
+/// Every task `cargo xtask` knows, in the order the usage text lists them.
+const TASKS: &[Task] = &[Task {
+    name: "ci",
+    about: "run every CI check: fmt, clippy, test, doc, cargo-deny",
+    run: ci::run,
+}];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(task) = find_task(&args) else {
+        eprint!("{}", usage());
+        return ExitCode::from(2);
+    };
+    match (task.run)(&workspace_root()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask {}: {error:#}", task.name);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The task the arguments name, or `None` (after saying what is wrong) for anything else.
+fn find_task(args: &[String]) -> Option<&'static Task> {
+    let (name, rest) = args.split_first()?;
+    if is_help(name) {
+        return None;
+    }
+    let Some(task) = TASKS.iter().find(|task| task.name == name.as_str()) else {
+        eprintln!("xtask: unknown task `{name}`\n");
+        return None;
+    };
+    if !rest.is_empty() {
+        eprintln!(
+            "xtask: `{name}` takes no arguments, got `{}`\n",
+            rest.join(" ")
+        );
+        return None;
+    }
+    Some(task)
+}
+
+/// Whether `arg` asks for the usage text.
+fn is_help(arg: &str) -> bool {
+    matches!(arg, "help" | "-h" | "--help")
+}
+
+/// The usage text: one line per task.
+fn usage() -> String {
+    let mut text = String::from("usage: cargo xtask <task>\n\ntasks:\n");
+    for task in TASKS {
+        text.push_str(&format!("  {:<10} {}\n", task.name, task.about));
+    }
+    text.push_str(&format!("  {:<10} print this text\n", "help"));
+    text
+}
+
+/// The workspace root: the parent of this crate's manifest directory.
+fn workspace_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
