@@ -39,7 +39,7 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `testing` | no | [`testing`]: `MockServer`, a real ws/wss server with matchers, injected messages, disconnects and restarts |
+//! | `testing` | no | the `testing` module: `MockServer`, a real ws/wss server with matchers, injected messages, disconnects and restarts |
 //!
 //! ## More
 //!
