@@ -1,6 +1,10 @@
 //! The `Client` handle: the five functions, requests, events and monitors.
 
-use std::{fmt, sync::Arc};
+use std::{
+    fmt,
+    sync::{Arc, atomic::Ordering},
+    time::Instant,
+};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -11,11 +15,13 @@ use crate::{
     connection::{self, Command, Inbox},
     error::{Error, Result},
     event::Event,
+    heartbeat::HeartbeatHealth,
     message::Message,
-    monitor::{LatencyStats, Shared},
+    monitor::{LatencyStats, Shared, StateMetrics},
     rpc::{RequestId, encode_request},
     state::ConnectionState,
     subscription::SubscriptionId,
+    telemetry::Telemetry,
     transport::{Endpoint, dial},
 };
 
@@ -94,11 +100,20 @@ impl Client {
     pub async fn connect(url: &str, config: Config) -> Result<Self> {
         config.validate()?;
         let endpoint = Endpoint::parse(url)?;
+        let started = Instant::now();
         let ws = Box::pin(dial(&endpoint, &config)).await?;
-        let config = Arc::new(config);
-        let shared = Arc::new(Shared::new(config.latency_buffer_size));
+        let telemetry = Telemetry::new(format!("{}:{}", endpoint.host, endpoint.port));
+        telemetry.upgraded(started.elapsed());
+        tracing::info!(url = %redacted(&endpoint), took = ?started.elapsed(), "connected");
+        let shared = Arc::new(Shared::new(&config));
         let shown = redacted(&endpoint);
-        let (commands, inbox) = connection::spawn(ws, endpoint, config, Arc::clone(&shared));
+        let (commands, inbox) = connection::spawn(
+            ws,
+            endpoint,
+            Arc::new(config),
+            Arc::clone(&shared),
+            telemetry,
+        );
         let inner = Inner {
             commands,
             inbox: inbox.map(Mutex::new),
@@ -420,7 +435,14 @@ impl Client {
     /// ```
     pub async fn recv(&self) -> Option<Event> {
         let inbox = self.inner.inbox.as_ref()?;
-        inbox.lock().await.recv().await.map(|(event, _room)| event)
+        let (event, _room) = inbox.lock().await.recv().await?;
+        if let Event::Message(message) = &event {
+            self.inner
+                .shared
+                .inbox_bytes
+                .fetch_sub(message.len(), Ordering::Relaxed);
+        }
+        Some(event)
     }
 
     /// Round-trip times of recent requests and subscriptions, in milliseconds.
@@ -444,6 +466,50 @@ impl Client {
     #[must_use]
     pub fn get_latency_stats(&self) -> LatencyStats {
         self.inner.shared.latency_stats()
+    }
+
+    /// How the heartbeat is doing: consecutive failures, the last success, its round trip.
+    ///
+    /// All zero / `None` without a [`Config::heartbeat`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = zen_websocket_testing::MockServer::start().await?;
+    /// use zen_websocket_core::{Client, Config, HeartbeatConfig};
+    ///
+    /// let client = Client::connect(&server.url(), Config::default().heartbeat(HeartbeatConfig::ping())).await?;
+    /// assert_eq!(client.get_heartbeat_health().failures, 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn get_heartbeat_health(&self) -> HeartbeatHealth {
+        self.inner.shared.heartbeat_health()
+    }
+
+    /// Counters and gauges of the connection (they survive reconnects).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = zen_websocket_testing::MockServer::start().await?;
+    /// use zen_websocket_core::{Client, Config};
+    ///
+    /// let client = Client::connect(&server.url(), Config::default()).await?;
+    /// client.send_message("hi").await?;
+    /// let metrics = client.get_state_metrics();
+    /// assert_eq!((metrics.messages_out, metrics.bytes_out), (1, 2));
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn get_state_metrics(&self) -> StateMetrics {
+        self.inner.shared.state_metrics()
     }
 
     async fn command(&self, command: Command) -> Result<()> {

@@ -9,6 +9,7 @@ use tokio_tungstenite::tungstenite::{
 use crate::{
     error::{Error, Result},
     event::Event,
+    heartbeat::{HeartbeatConfig, HeartbeatKind},
     subscription::{JsonRpcSubscriptions, SharedProtocol, SubscriptionProtocol},
     transport::tls::TlsConfig,
 };
@@ -45,6 +46,8 @@ pub struct Config {
     pub(crate) max_backoff: Duration,
     pub(crate) reconnect_on_error: bool,
     pub(crate) restore_subscriptions: bool,
+    pub(crate) retry_jitter: bool,
+    pub(crate) heartbeat: Option<HeartbeatConfig>,
     pub(crate) latency_buffer_size: usize,
     pub(crate) request_timeout: Duration,
     pub(crate) close_timeout: Duration,
@@ -70,6 +73,8 @@ impl Default for Config {
             max_backoff: Duration::from_secs(30),
             reconnect_on_error: true,
             restore_subscriptions: true,
+            retry_jitter: false,
+            heartbeat: None,
             latency_buffer_size: 100,
             request_timeout: Duration::from_secs(30),
             close_timeout: Duration::from_secs(2),
@@ -208,6 +213,38 @@ impl Config {
     /// ```
     pub fn restore_subscriptions(mut self, enabled: bool) -> Self {
         self.restore_subscriptions = enabled;
+        self
+    }
+
+    /// Spreads reconnection delays randomly between 50 % and 100 % of the back-off, so many
+    /// clients dropped at once do not all re-dial at the same instant.
+    ///
+    /// Default is `false` (exact delays).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().retry_jitter(true);
+    /// ```
+    pub fn retry_jitter(mut self, enabled: bool) -> Self {
+        self.retry_jitter = enabled;
+        self
+    }
+
+    /// Keeps a heartbeat so a half-open connection is noticed and replaced.
+    ///
+    /// Default is none. See [`HeartbeatConfig`] for the kinds (WebSocket ping, server ping,
+    /// Deribit's `test_request`, a custom message).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zen_websocket_core::{Config, HeartbeatConfig};
+    ///
+    /// let config = Config::default().heartbeat(HeartbeatConfig::ping());
+    /// ```
+    pub fn heartbeat(mut self, heartbeat: HeartbeatConfig) -> Self {
+        self.heartbeat = Some(heartbeat);
         self
     }
 
@@ -446,7 +483,34 @@ impl Config {
         at_least("inbox_capacity", self.inbox_capacity, 1)?;
         at_least("outbox_capacity", self.outbox_capacity, 1)?;
         self.validate_headers()?;
+        self.validate_heartbeat()?;
         self.tls.client_config().map(drop)
+    }
+
+    fn validate_heartbeat(&self) -> Result<()> {
+        let Some(heartbeat) = &self.heartbeat else {
+            return Ok(());
+        };
+        positive("heartbeat.interval", heartbeat.interval)?;
+        if heartbeat.max_failures == 0 {
+            let reason = "must be at least 1".to_owned();
+            return Err(Error::InvalidConfig {
+                field: "heartbeat.max_failures",
+                reason,
+            });
+        }
+        let minimum = HeartbeatConfig::DERIBIT_MIN_INTERVAL;
+        if heartbeat.kind == HeartbeatKind::Deribit && heartbeat.interval < minimum {
+            let reason = format!(
+                "is {:?}, below Deribit's minimum of {minimum:?} for public/set_heartbeat",
+                heartbeat.interval
+            );
+            return Err(Error::InvalidConfig {
+                field: "heartbeat.interval",
+                reason,
+            });
+        }
+        Ok(())
     }
 
     fn validate_headers(&self) -> Result<()> {
@@ -475,9 +539,17 @@ impl Config {
     /// The back-off before reconnection attempt `attempt` (1-based).
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
-        self.retry_delay
+        let delay = self
+            .retry_delay
             .saturating_mul(factor)
-            .min(self.max_backoff)
+            .min(self.max_backoff);
+        if !self.retry_jitter {
+            return delay;
+        }
+        // A random fraction in [0.5, 1.0], from std's randomly keyed hasher.
+        let random = std::hash::BuildHasher::hash_one(&std::hash::RandomState::new(), attempt);
+        let unit = (random >> 11) as f64 / (1u64 << 53) as f64;
+        delay.mul_f64(0.5 + unit / 2.0)
     }
 }
 
@@ -509,6 +581,8 @@ impl fmt::Debug for Config {
             .field("max_backoff", &self.max_backoff)
             .field("reconnect_on_error", &self.reconnect_on_error)
             .field("restore_subscriptions", &self.restore_subscriptions)
+            .field("retry_jitter", &self.retry_jitter)
+            .field("heartbeat", &self.heartbeat)
             .field("latency_buffer_size", &self.latency_buffer_size)
             .field("request_timeout", &self.request_timeout)
             .field("close_timeout", &self.close_timeout)
@@ -587,5 +661,41 @@ mod tests {
         let delays: Vec<u128> = (1..=5).map(|n| config.backoff(n).as_millis()).collect();
         assert_eq!(delays, [100, 200, 400, 500, 500]);
         assert_eq!(config.backoff(200), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn jitter_stays_between_half_and_all_of_the_backoff() {
+        let config = Config::default()
+            .retry_delay(Duration::from_millis(1000))
+            .retry_jitter(true);
+        let delays: Vec<Duration> = (0..50).map(|_| config.backoff(1)).collect();
+        assert!(
+            delays.iter().all(|d| (500..=1000).contains(&d.as_millis())),
+            "{delays:?}"
+        );
+        assert!(
+            delays.iter().any(|d| *d != delays[0]),
+            "jitter varies: {delays:?}"
+        );
+    }
+
+    #[test]
+    fn heartbeat_values_are_checked() {
+        use crate::HeartbeatConfig;
+        let zero = HeartbeatConfig::ping().interval(Duration::ZERO);
+        assert_eq!(
+            rejected_field(Config::default().heartbeat(zero)),
+            "heartbeat.interval"
+        );
+        let none = HeartbeatConfig::ping().max_failures(0);
+        assert_eq!(
+            rejected_field(Config::default().heartbeat(none)),
+            "heartbeat.max_failures"
+        );
+        let fast = HeartbeatConfig::deribit().interval(Duration::from_secs(5));
+        assert_eq!(
+            rejected_field(Config::default().heartbeat(fast)),
+            "heartbeat.interval"
+        );
     }
 }

@@ -84,6 +84,13 @@ pub enum Error {
         /// The response body, when the server sent one.
         body: Option<String>,
     },
+    /// `failures` heartbeats in a row went unanswered: the connection was presumed dead
+    /// (half-open) and dropped.
+    #[error("{failures} heartbeats in a row went unanswered")]
+    HeartbeatTimeout {
+        /// The consecutive failures that ended the connection.
+        failures: u32,
+    },
     /// The operation needs an open connection and there is none right now.
     #[error("not connected (the connection is {0})")]
     NotConnected(ConnectionState),
@@ -193,6 +200,7 @@ impl Error {
             | Self::Timeout { .. }
             | Self::NotConnected(_)
             | Self::Disconnected
+            | Self::HeartbeatTimeout { .. }
             | Self::RequestTimeout { .. } => true,
             Self::WebSocket(err) => websocket_error_is_recoverable(err),
             Self::HandshakeRejected { status, .. } => {

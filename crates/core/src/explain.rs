@@ -116,6 +116,13 @@ fn describe_session(err: &Error) -> Described {
             format!("The client is {state}, so nothing can be sent right now"),
             "Wait for `Event::Connected` (the client reconnects by itself), or connect a new client after close()".into(),
         ),
+        Error::HeartbeatTimeout { failures } => (
+            "heartbeattimeout",
+            format!("{failures} heartbeats in a row went unanswered, so the connection was presumed dead"),
+            "Nothing to do if it reconnected; if it happens often, check the network path or raise \
+             `HeartbeatConfig::interval` / `max_failures`"
+                .into(),
+        ),
         Error::Disconnected => (
             "disconnected",
             "The connection was lost before the server answered".into(),
@@ -289,6 +296,7 @@ mod tests {
             },
             Error::NotConnected(ConnectionState::Connecting),
             Error::Disconnected,
+            Error::HeartbeatTimeout { failures: 2 },
             Error::RequestTimeout {
                 id: RequestId::from(1),
                 after: std::time::Duration::from_secs(1),

@@ -66,11 +66,13 @@ mod connection;
 mod error;
 mod event;
 mod explain;
+mod heartbeat;
 mod message;
 mod monitor;
 mod rpc;
 mod state;
 mod subscription;
+mod telemetry;
 mod transport;
 
 pub use crate::{
@@ -79,11 +81,14 @@ pub use crate::{
     error::{ConnectStage, Error, Result},
     event::{DisconnectReason, Event},
     explain::{ErrorHandler, Explanation},
+    heartbeat::{HeartbeatConfig, HeartbeatHealth, HeartbeatKind},
     message::Message,
-    monitor::LatencyStats,
+    monitor::{LatencyStats, StateMetrics},
     rpc::RequestId,
     state::ConnectionState,
-    subscription::{JsonRpcSubscriptions, SubscriptionId, SubscriptionProtocol},
+    subscription::{
+        BinanceSubscriptions, JsonRpcSubscriptions, SubscriptionId, SubscriptionProtocol,
+    },
     transport::tls::TlsConfig,
 };
 

@@ -1,15 +1,20 @@
-//! Connection monitors: the state shared with every handle, and round-trip latency stats.
+//! Connection monitors: the state shared with every handle, latency, heartbeat health and
+//! counters.
 
 use std::{
     collections::VecDeque,
     sync::{
-        Mutex, PoisonError,
-        atomic::{AtomicU64, Ordering},
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
     },
-    time::Duration,
+    time::{Duration, SystemTime},
 };
 
+use tokio::sync::Semaphore;
+
 use crate::{
+    config::Config,
+    heartbeat::HeartbeatHealth,
     rpc::RequestId,
     state::{ConnectionState, StateCell},
 };
@@ -84,20 +89,89 @@ fn percentile(sorted: &[f64], pct: usize) -> f64 {
     sorted[rank - 1]
 }
 
+/// Counters and gauges of one client, surviving reconnects, from
+/// [`Client::get_state_metrics`](crate::Client::get_state_metrics).
+///
+/// # Examples
+///
+/// ```
+/// use zen_websocket_core::StateMetrics;
+///
+/// let metrics = StateMetrics::default();
+/// assert_eq!((metrics.messages_in, metrics.reconnects), (0, 0));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StateMetrics {
+    /// Requests (and subscribe/unsubscribe calls) waiting for their response.
+    pub pending_requests: usize,
+    /// Confirmed, active subscriptions.
+    pub subscriptions: usize,
+    /// An estimate of the heap memory the connection holds: its buffers, pending requests,
+    /// subscriptions and unread inbox messages.
+    pub memory_bytes: usize,
+    /// Data messages waiting in the inbox for [`Client::recv`](crate::Client::recv).
+    pub inbox_len: usize,
+    /// Successful reconnections since `connect`.
+    pub reconnects: u64,
+    /// Data messages received (responses and heartbeats included).
+    pub messages_in: u64,
+    /// Data messages sent (requests and heartbeats included).
+    pub messages_out: u64,
+    /// Payload bytes received.
+    pub bytes_in: u64,
+    /// Payload bytes sent.
+    pub bytes_out: u64,
+}
+
+/// Rough heap cost of one pending request (map entry, timer slot, reply channel).
+const PENDING_ENTRY_BYTES: usize = 256;
+
 /// What the connection task and every [`Client`](crate::Client) handle share.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) state: StateCell,
     latency: Mutex<LatencyWindow>,
+    heartbeat: Mutex<HeartbeatHealth>,
     next_id: AtomicU64,
+    /// Free inbox slots for data messages; `None` with a message handler.
+    pub(crate) inbox_room: Option<Arc<Semaphore>>,
+    inbox_capacity: usize,
+    buffers: usize,
+    pub(crate) reconnects: AtomicU64,
+    pub(crate) messages_in: AtomicU64,
+    pub(crate) messages_out: AtomicU64,
+    pub(crate) bytes_in: AtomicU64,
+    pub(crate) bytes_out: AtomicU64,
+    pub(crate) pending: AtomicUsize,
+    pub(crate) subscriptions: AtomicUsize,
+    pub(crate) subscription_bytes: AtomicUsize,
+    pub(crate) inbox_bytes: AtomicUsize,
 }
 
 impl Shared {
-    pub(crate) fn new(latency_buffer_size: usize) -> Self {
+    pub(crate) fn new(config: &Config) -> Self {
+        let inbox_room = config
+            .message_handler
+            .is_none()
+            .then(|| Arc::new(Semaphore::new(config.inbox_capacity)));
         Self {
             state: StateCell::new(ConnectionState::Connected),
-            latency: Mutex::new(LatencyWindow::new(latency_buffer_size)),
+            latency: Mutex::new(LatencyWindow::new(config.latency_buffer_size)),
+            heartbeat: Mutex::new(HeartbeatHealth::default()),
             next_id: AtomicU64::new(1),
+            inbox_room,
+            inbox_capacity: config.inbox_capacity,
+            buffers: config.read_buffer_size + config.write_buffer_size,
+            reconnects: AtomicU64::new(0),
+            messages_in: AtomicU64::new(0),
+            messages_out: AtomicU64::new(0),
+            bytes_in: AtomicU64::new(0),
+            bytes_out: AtomicU64::new(0),
+            pending: AtomicUsize::new(0),
+            subscriptions: AtomicUsize::new(0),
+            subscription_bytes: AtomicUsize::new(0),
+            inbox_bytes: AtomicUsize::new(0),
         }
     }
 
@@ -118,6 +192,72 @@ impl Shared {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .stats()
+    }
+
+    /// Records a heartbeat success, with its round trip when one was measured.
+    pub(crate) fn heartbeat_succeeded(&self, rtt: Option<Duration>) {
+        let mut health = self
+            .heartbeat
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        health.failures = 0;
+        health.last_at = Some(SystemTime::now());
+        if rtt.is_some() {
+            health.last_rtt = rtt;
+        }
+    }
+
+    /// Records the current run of consecutive heartbeat failures.
+    pub(crate) fn heartbeat_failed(&self, failures: u32) {
+        self.heartbeat
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .failures = failures;
+    }
+
+    pub(crate) fn heartbeat_health(&self) -> HeartbeatHealth {
+        *self
+            .heartbeat
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts one data message in (`true`) or out.
+    pub(crate) fn count_message(&self, inbound: bool, bytes: usize) {
+        let (messages, total) = if inbound {
+            (&self.messages_in, &self.bytes_in)
+        } else {
+            (&self.messages_out, &self.bytes_out)
+        };
+        messages.fetch_add(1, Ordering::Relaxed);
+        total.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn inbox_len(&self) -> usize {
+        self.inbox_room.as_ref().map_or(0, |room| {
+            self.inbox_capacity.saturating_sub(room.available_permits())
+        })
+    }
+
+    pub(crate) fn state_metrics(&self) -> StateMetrics {
+        let load = |gauge: &AtomicUsize| gauge.load(Ordering::Relaxed);
+        let pending_requests = load(&self.pending);
+        let memory_bytes = size_of::<Self>()
+            + self.buffers
+            + pending_requests * PENDING_ENTRY_BYTES
+            + load(&self.subscription_bytes)
+            + load(&self.inbox_bytes);
+        StateMetrics {
+            pending_requests,
+            subscriptions: load(&self.subscriptions),
+            memory_bytes,
+            inbox_len: self.inbox_len(),
+            reconnects: self.reconnects.load(Ordering::Relaxed),
+            messages_in: self.messages_in.load(Ordering::Relaxed),
+            messages_out: self.messages_out.load(Ordering::Relaxed),
+            bytes_in: self.bytes_in.load(Ordering::Relaxed),
+            bytes_out: self.bytes_out.load(Ordering::Relaxed),
+        }
     }
 }
 

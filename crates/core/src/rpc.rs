@@ -91,7 +91,7 @@ pub(crate) struct Response<'a> {
 #[derive(Debug, Deserialize)]
 struct ErrorBody {
     code: i64,
-    #[serde(default)]
+    #[serde(default, alias = "msg")]
     message: String,
     #[serde(default)]
     data: Option<Value>,

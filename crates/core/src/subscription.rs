@@ -158,6 +158,40 @@ impl SubscriptionProtocol for JsonRpcSubscriptions {
     }
 }
 
+/// Binance's dialect: `{"method":"SUBSCRIBE","params":[…],"id":n}`, confirmed by a response
+/// with the same id and `"result": null`; refused with an `error` object.
+///
+/// # Examples
+///
+/// ```
+/// use serde_json::json;
+/// use zen_websocket_core::{BinanceSubscriptions, RequestId, SubscriptionProtocol};
+///
+/// let channels = vec!["btcusdt@aggTrade".to_owned()];
+/// let frame = BinanceSubscriptions.subscribe_message(&RequestId::from(1), &channels);
+/// assert_eq!(frame, json!({"method": "SUBSCRIBE", "params": ["btcusdt@aggTrade"], "id": 1}));
+/// assert!(BinanceSubscriptions.confirm(&channels, &json!({"result": null, "id": 1})).is_ok());
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BinanceSubscriptions;
+
+impl SubscriptionProtocol for BinanceSubscriptions {
+    fn subscribe_message(&self, id: &RequestId, channels: &[String]) -> Value {
+        json!({"method": "SUBSCRIBE", "params": channels, "id": id})
+    }
+
+    fn unsubscribe_message(&self, id: &RequestId, channels: &[String]) -> Value {
+        json!({"method": "UNSUBSCRIBE", "params": channels, "id": id})
+    }
+
+    fn confirm(&self, channels: &[String], response: &Value) -> Result<(), Vec<String>> {
+        match response.get("result") {
+            Some(Value::Null) => Ok(()),
+            _ => Err(channels.to_vec()),
+        }
+    }
+}
+
 /// The shared form in which a [`Config`](crate::Config) holds its protocol.
 pub(crate) type SharedProtocol = Arc<dyn SubscriptionProtocol>;
 

@@ -3,12 +3,12 @@
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
-    sync::Arc,
+    sync::{Arc, atomic::Ordering},
 };
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
-use crate::{config::MessageHandler, event::Event};
+use crate::{config::MessageHandler, event::Event, monitor::Shared};
 
 /// An event in the inbox; a data message holds one unit of inbox capacity until it is read.
 pub(crate) type Delivered = (Event, Option<OwnedSemaphorePermit>);
@@ -24,6 +24,7 @@ pub(crate) enum Delivery {
         sender: mpsc::UnboundedSender<Delivered>,
         room: Arc<Semaphore>,
         stash: Option<Event>,
+        shared: Arc<Shared>,
     },
     /// Straight to the user's callback, on the connection task.
     Handler(HandlerCell),
@@ -39,15 +40,15 @@ impl std::fmt::Debug for HandlerCell {
 }
 
 impl Delivery {
-    /// An inbox of `capacity` data messages, and the receiver for the client handles.
-    pub(crate) fn inbox(capacity: usize) -> (Self, Inbox) {
+    /// An inbox limited by `room` (shared with the monitors), and its receiver.
+    pub(crate) fn inbox(room: Arc<Semaphore>, shared: Arc<Shared>) -> (Self, Inbox) {
         let (sender, receiver) = mpsc::unbounded_channel();
-        let room = Arc::new(Semaphore::new(capacity));
         (
             Self::Inbox {
                 sender,
                 room,
                 stash: None,
+                shared,
             },
             receiver,
         )
@@ -58,28 +59,41 @@ impl Delivery {
         matches!(self, Self::Inbox { stash: Some(_), .. })
     }
 
-    /// Delivers a data message, or keeps it until there is room (see [`Self::wait_for_room`]).
-    pub(crate) fn message(&mut self, event: Event) {
+    /// Delivers a data message, or keeps it until there is room (see [`Self::wait_for_room`]);
+    /// returns `true` when it had to be kept.
+    pub(crate) fn message(&mut self, event: Event) -> bool {
         match self {
-            Self::Handler(handler) => call(handler, event),
+            Self::Handler(handler) => {
+                call(handler, event);
+                false
+            }
             Self::Inbox {
                 sender,
                 room,
                 stash,
-            } => match Arc::clone(room).try_acquire_owned() {
-                Ok(permit) => drop(sender.send((event, Some(permit)))),
-                Err(_) => *stash = Some(event),
-            },
+                shared,
+            } => {
+                count_in(shared, &event);
+                match Arc::clone(room).try_acquire_owned() {
+                    Ok(permit) => drop(sender.send((event, Some(permit)))),
+                    Err(_) => *stash = Some(event),
+                }
+                stash.is_some()
+            }
         }
     }
 
-    /// Delivers a lifecycle event at once; these are few and never wait for room.
+    /// Delivers a lifecycle event (or a message while closing) at once, past the limit: these
+    /// are few and never wait.
     pub(crate) fn lifecycle(&mut self, event: Event) {
         self.flush_stash();
         match self {
             Self::Handler(handler) => call(handler, event),
-            // A closed inbox means every handle is gone: nobody is left to tell.
-            Self::Inbox { sender, .. } => drop(sender.send((event, None))),
+            Self::Inbox { sender, shared, .. } => {
+                count_in(shared, &event);
+                // A closed inbox means every handle is gone: nobody is left to tell.
+                drop(sender.send((event, None)));
+            }
         }
     }
 
@@ -89,6 +103,7 @@ impl Delivery {
             sender,
             room,
             stash,
+            ..
         } = self
         else {
             return;
@@ -108,6 +123,16 @@ impl Delivery {
         {
             drop(sender.send((event, None)));
         }
+    }
+}
+
+/// Adds a message's bytes to the inbox estimate ([`Client::recv`](crate::Client::recv) takes
+/// them off).
+fn count_in(shared: &Shared, event: &Event) {
+    if let Event::Message(message) = event {
+        shared
+            .inbox_bytes
+            .fetch_add(message.len(), Ordering::Relaxed);
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod command;
 mod delivery;
+mod heartbeat;
 mod pending;
 mod reconnect;
 mod subscriptions;

@@ -33,6 +33,10 @@ pub(crate) enum Waiter {
         id: SubscriptionId,
         reply: oneshot::Sender<Result<()>>,
     },
+    /// The `public/test` answer to a Deribit `test_request`: its round trip is the heartbeat's.
+    Heartbeat,
+    /// A request the client makes for itself (e.g. `public/set_heartbeat`).
+    Internal(&'static str),
 }
 
 impl Waiter {
@@ -44,7 +48,13 @@ impl Waiter {
             Self::Subscribe { reply, .. } => drop(reply.send(Err(err))),
             Self::Unsubscribe { reply, .. } => drop(reply.send(Err(err))),
             Self::Restore { id } => {
-                tracing::warn!(subscription = %id, error = %err, "restoring a subscription failed")
+                tracing::warn!(subscription = %id, error = %err, "restoring a subscription failed");
+            }
+            Self::Heartbeat => {
+                tracing::debug!(error = %err, "no answer to the heartbeat's public/test")
+            }
+            Self::Internal(method) => {
+                tracing::warn!(method, error = %err, "an internal request failed")
             }
         }
     }
@@ -76,6 +86,10 @@ impl Pending {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
     }
 
     /// Registers `waiter` under `id`, or hands it back when the id is already in flight.

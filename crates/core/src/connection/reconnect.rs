@@ -1,7 +1,7 @@
 //! Re-dialling after a loss: exponential back-off, commands answered while offline, and
 //! subscriptions restored once the new socket is up.
 
-use std::future::Future;
+use std::{future::Future, sync::atomic::Ordering, time::Instant};
 
 use futures_util::SinkExt;
 
@@ -34,17 +34,18 @@ impl Connection {
             let delay = self.config.backoff(attempt);
             self.delivery
                 .lifecycle(Event::Reconnecting { attempt, delay });
+            self.telemetry.reconnect_attempt.increment(1);
             tracing::info!(attempt, ?delay, "reconnecting");
             if let Offline::Stopped = self.offline(tokio::time::sleep(delay)).await {
                 return None;
             }
             let (endpoint, config) = (self.endpoint.clone(), self.config.clone());
-            match self
-                .offline(Box::pin(async move { dial(&endpoint, &config).await }))
-                .await
-            {
+            let started = Instant::now();
+            let dialled = self.offline(Box::pin(async move { dial(&endpoint, &config).await }));
+            match dialled.await {
                 Offline::Stopped => return None,
                 Offline::Done(Ok(mut ws)) => {
+                    self.telemetry.upgraded(started.elapsed());
                     self.on_reconnected(&mut ws).await;
                     return Some(ws);
                 }
@@ -55,6 +56,8 @@ impl Connection {
             }
         }
         self.finish(None);
+        self.telemetry.reconnect_failure.increment(1);
+        tracing::warn!(attempts, error = %last_error, "reconnection failed");
         self.delivery.lifecycle(Event::ReconnectFailed {
             attempts,
             last_error,
@@ -92,8 +95,11 @@ impl Connection {
     /// Marks the connection up, tells the user, and re-sends confirmed subscriptions.
     async fn on_reconnected(&mut self, ws: &mut WsStream) {
         self.shared.state.set(ConnectionState::Connected);
+        self.shared.reconnects.fetch_add(1, Ordering::Relaxed);
+        self.telemetry.reconnect_success.increment(1);
         tracing::info!("reconnected");
         self.delivery.lifecycle(Event::Connected);
+        self.on_open(ws).await;
         if !self.config.restore_subscriptions {
             self.subscriptions.clear();
             return;

@@ -9,6 +9,7 @@ use crate::subscription::SubscriptionId;
 pub(crate) struct Subscriptions {
     active: BTreeMap<SubscriptionId, Vec<String>>,
     last_id: u64,
+    bytes: usize,
 }
 
 impl Subscriptions {
@@ -16,6 +17,7 @@ impl Subscriptions {
     pub(crate) fn add(&mut self, channels: Vec<String>) -> SubscriptionId {
         self.last_id += 1;
         let id = SubscriptionId::new(self.last_id);
+        self.bytes += weight(&channels);
         self.active.insert(id, channels);
         id
     }
@@ -25,11 +27,23 @@ impl Subscriptions {
     }
 
     pub(crate) fn remove(&mut self, id: SubscriptionId) -> Option<Vec<String>> {
-        self.active.remove(&id)
+        let channels = self.active.remove(&id)?;
+        self.bytes -= weight(&channels);
+        Some(channels)
     }
 
     pub(crate) fn clear(&mut self) {
         self.active.clear();
+        self.bytes = 0;
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.active.len()
+    }
+
+    /// Heap bytes the channel names take.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// Every active subscription, oldest first.
@@ -38,4 +52,11 @@ impl Subscriptions {
             .iter()
             .map(|(id, channels)| (*id, channels.as_slice()))
     }
+}
+
+fn weight(channels: &[String]) -> usize {
+    channels
+        .iter()
+        .map(|channel| channel.capacity() + size_of::<String>())
+        .sum()
 }

@@ -1,8 +1,13 @@
-//! The select loop that owns a live socket: commands in, frames in, deadlines, and how it ends.
+//! The select loop that owns a live socket: commands in, frames in, deadlines, heartbeats,
+//! and how it ends.
 
-use std::{future::poll_fn, sync::Arc};
+use std::{
+    future::poll_fn,
+    sync::{Arc, atomic::Ordering},
+};
 
 use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::{
     self,
@@ -13,6 +18,7 @@ use tracing::Instrument;
 use super::{
     command::Command,
     delivery::{Delivery, HandlerCell, Inbox},
+    heartbeat::{Beat, DeribitNotice, deribit_notice},
     pending::{Pending, Waiter},
     subscriptions::Subscriptions,
 };
@@ -20,10 +26,12 @@ use crate::{
     config::Config,
     error::{Error, Result},
     event::{DisconnectReason, Event},
+    heartbeat::HeartbeatKind,
     message::Message,
     monitor::Shared,
     rpc::{RequestId, Response},
     state::ConnectionState,
+    telemetry::{EndLabel, Telemetry, millis},
     transport::{Endpoint, WsStream},
 };
 
@@ -37,25 +45,25 @@ pub(crate) fn spawn(
     endpoint: Endpoint,
     config: Arc<Config>,
     shared: Arc<Shared>,
+    telemetry: Telemetry,
 ) -> (mpsc::Sender<Command>, Option<Inbox>) {
     let (commands_tx, commands) = mpsc::channel(config.outbox_capacity);
-    let (delivery, inbox) = match &config.message_handler {
-        Some(handler) => (Delivery::Handler(HandlerCell(Arc::clone(handler))), None),
-        None => {
-            let (delivery, inbox) = Delivery::inbox(config.inbox_capacity);
+    let (delivery, inbox) = match (&config.message_handler, &shared.inbox_room) {
+        (Some(handler), _) => (Delivery::Handler(HandlerCell(Arc::clone(handler))), None),
+        (None, Some(room)) => {
+            let (delivery, inbox) = Delivery::inbox(Arc::clone(room), Arc::clone(&shared));
             (delivery, Some(inbox))
         }
+        (None, None) => unreachable!("Shared::new makes an inbox whenever there is no handler"),
     };
-    let span = tracing::debug_span!(
-        "zen_websocket.connection",
-        host = %endpoint.host,
-        port = endpoint.port,
-    );
+    let span = tracing::debug_span!("zen_websocket.connection", host = %endpoint.host, port = endpoint.port);
     let connection = Connection {
         pending: Pending::new(config.request_timeout),
+        heartbeat: config.heartbeat.clone().map(Beat::new),
         config,
         endpoint: Arc::new(endpoint),
         shared,
+        telemetry,
         commands,
         delivery,
         subscriptions: Subscriptions::default(),
@@ -71,16 +79,18 @@ pub(super) struct Connection {
     pub(super) config: Arc<Config>,
     pub(super) endpoint: Arc<Endpoint>,
     pub(super) shared: Arc<Shared>,
+    pub(super) telemetry: Telemetry,
     pub(super) commands: mpsc::Receiver<Command>,
     pub(super) delivery: Delivery,
     pub(super) pending: Pending,
     pub(super) subscriptions: Subscriptions,
+    pub(super) heartbeat: Option<Beat>,
     acks: Vec<oneshot::Sender<Result<()>>>,
 }
 
 /// How serving a socket ended.
 #[derive(Debug)]
-pub(super) enum Ended {
+enum Ended {
     /// [`Client::close`](crate::Client::close) was called.
     ClientClosed(oneshot::Sender<()>),
     /// Every client handle was dropped.
@@ -97,8 +107,11 @@ enum Flow {
 
 impl Connection {
     async fn run(mut self, mut ws: WsStream) {
+        self.on_open(&mut ws).await;
         loop {
-            match self.serve(&mut ws).await {
+            let ended = self.serve(&mut ws).await;
+            self.publish_gauges();
+            match ended {
                 Ended::ClientClosed(done) => {
                     self.close_socket(ws).await;
                     self.finish(Some(DisconnectReason::ClientClosed));
@@ -112,10 +125,7 @@ impl Connection {
                 }
                 Ended::Lost(reason) => {
                     drop(ws);
-                    tracing::info!(%reason, "connection lost");
-                    self.pending.fail_all(|| Error::Disconnected);
-                    self.shared.state.set(ConnectionState::Connecting);
-                    self.delivery.lifecycle(Event::Disconnected { reason });
+                    self.on_lost(reason);
                     // Boxed: re-dialling is rare, and the live task should not carry its size.
                     match Box::pin(self.reconnect()).await {
                         Some(restored) => ws = restored,
@@ -124,6 +134,33 @@ impl Connection {
                 }
             }
         }
+    }
+
+    /// Starts a fresh socket's heartbeat (asking Deribit for one when configured).
+    pub(super) async fn on_open(&mut self, ws: &mut WsStream) {
+        let Some(beat) = &mut self.heartbeat else {
+            return;
+        };
+        beat.restart();
+        if *beat.kind() == HeartbeatKind::Deribit {
+            let params = json!({"interval": beat.deribit_interval_secs()});
+            let waiter = Waiter::Internal("public/set_heartbeat");
+            let sent = self
+                .send_request(ws, "public/set_heartbeat", params, waiter)
+                .await;
+            if sent.is_ok() {
+                drop(ws.flush().await);
+            }
+        }
+    }
+
+    fn on_lost(&mut self, reason: DisconnectReason) {
+        tracing::info!(%reason, "connection lost");
+        self.telemetry.disconnected(end_label(&reason));
+        self.pending.fail_all(|| Error::Disconnected);
+        self.shared.state.set(ConnectionState::Connecting);
+        self.publish_gauges();
+        self.delivery.lifecycle(Event::Disconnected { reason });
     }
 
     async fn serve(&mut self, ws: &mut WsStream) -> Ended {
@@ -136,10 +173,13 @@ impl Connection {
                 () = self.delivery.wait_for_room(), if self.delivery.is_blocked() => Flow::Continue,
                 frame = ws.next(), if !self.delivery.is_blocked() => self.on_frame(frame, ws).await,
                 Some((id, waiter)) = poll_fn(|cx| self.pending.poll_expired(cx)) => {
+                    self.telemetry.request_timeout.increment(1);
                     waiter.fail(Error::RequestTimeout { id, after: self.pending.timeout() });
                     Flow::Continue
                 }
+                () = Beat::due(&mut self.heartbeat) => self.on_beat(ws).await,
             };
+            self.publish_gauges();
             if let Flow::End(ended) = flow {
                 return ended;
             }
@@ -171,14 +211,14 @@ impl Connection {
         }
         let failed = result.is_err();
         for ack in self.acks.drain(..) {
-            drop(ack.send(if failed {
+            let _ = ack.send(if failed {
                 Err(Error::Disconnected)
             } else {
                 Ok(())
-            }));
+            });
         }
         match (result, close) {
-            (Err(err), _) => Flow::End(Ended::Lost(DisconnectReason::Error(err))),
+            (Err(err), _) => lost(err),
             (Ok(()), Some(done)) => Flow::End(Ended::ClientClosed(done)),
             (Ok(()), None) => Flow::Continue,
         }
@@ -211,7 +251,7 @@ impl Connection {
                 reply,
             } => {
                 let Some(channels) = self.subscriptions.channels(subscription) else {
-                    drop(reply.send(Err(Error::UnknownSubscription(subscription))));
+                    let _ = reply.send(Err(Error::UnknownSubscription(subscription)));
                     return Ok(());
                 };
                 let id = self.shared.next_request_id();
@@ -247,10 +287,25 @@ impl Connection {
         self.write(ws, Message::from(frame)).await
     }
 
+    /// Sends a JSON-RPC request of the client's own (heartbeat calls).
+    async fn send_request(
+        &mut self,
+        ws: &mut WsStream,
+        method: &str,
+        params: serde_json::Value,
+        waiter: Waiter,
+    ) -> Result<()> {
+        let id = self.shared.next_request_id();
+        let frame = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        self.write_request(ws, id, &frame, waiter).await
+    }
+
     async fn write(&self, ws: &mut WsStream, message: Message) -> Result<()> {
         if self.config.debug {
             log_frame("out", &message);
         }
+        self.shared.count_message(false, message.len());
+        self.telemetry.message_sent.record(message.len() as f64);
         ws.feed(message.into_frame())
             .await
             .map_err(Error::from_transport)
@@ -267,7 +322,12 @@ impl Connection {
             None => return lost(Error::WebSocket(tungstenite::Error::ConnectionClosed)),
         };
         match frame {
-            tungstenite::Message::Text(text) => self.on_data(Message::Text(text), false),
+            tungstenite::Message::Text(text) => {
+                if let Some(notice) = self.deribit_notice(&text) {
+                    return self.on_deribit_notice(notice, text.len(), ws).await;
+                }
+                self.on_data(Message::Text(text), false);
+            }
             tungstenite::Message::Binary(bytes) => self.on_data(Message::Binary(bytes), false),
             tungstenite::Message::Close(frame) => {
                 // Sends tungstenite's queued reply to the close frame; the socket ends either way.
@@ -277,10 +337,10 @@ impl Connection {
                 });
                 return Flow::End(Ended::Lost(DisconnectReason::ServerClosed { code, reason }));
             }
-            // Pings are answered by tungstenite itself; pongs and raw frames need nothing.
-            tungstenite::Message::Ping(_)
-            | tungstenite::Message::Pong(_)
-            | tungstenite::Message::Frame(_) => {}
+            tungstenite::Message::Pong(payload) => self.on_pong(&payload),
+            // tungstenite answers pings itself; a server ping is the `Pong` heartbeat's beat.
+            tungstenite::Message::Ping(_) => self.on_heard(),
+            tungstenite::Message::Frame(_) => {}
         }
         Flow::Continue
     }
@@ -290,6 +350,8 @@ impl Connection {
         if self.config.debug {
             log_frame("in", &message);
         }
+        self.shared.count_message(true, message.len());
+        self.telemetry.message_received.record(message.len() as f64);
         if let Message::Text(text) = &message
             && !self.pending.is_empty()
             && self.resolve(text.as_str())
@@ -298,8 +360,8 @@ impl Connection {
         }
         if closing {
             self.delivery.lifecycle(Event::Message(message));
-        } else {
-            self.delivery.message(Event::Message(message));
+        } else if self.delivery.message(Event::Message(message)) {
+            self.telemetry.backpressure.increment(1);
         }
     }
 
@@ -312,31 +374,53 @@ impl Connection {
             return false;
         };
         self.shared.record_latency(rtt);
+        self.telemetry.resolved(rtt);
         match waiter {
-            Waiter::Request(reply) => drop(reply.send(response.into_result())),
+            Waiter::Request(reply) => {
+                let _ = reply.send(response.into_result());
+            }
             Waiter::Subscribe { channels, reply } => {
                 let confirmed = self.confirm(&channels, &mut response, text);
-                drop(reply.send(confirmed.map(|()| self.subscriptions.add(channels))));
+                let counter = if confirmed.is_ok() {
+                    &self.telemetry.subscription_added
+                } else {
+                    &self.telemetry.subscription_rejected
+                };
+                counter.increment(1);
+                let _ = reply.send(confirmed.map(|()| self.subscriptions.add(channels)));
             }
-            Waiter::Restore { id } => {
-                let channels = self
-                    .subscriptions
-                    .channels(id)
-                    .map(<[String]>::to_vec)
-                    .unwrap_or_default();
-                if let Err(err) = self.confirm(&channels, &mut response, text) {
-                    self.subscriptions.remove(id);
-                    tracing::warn!(subscription = %id, error = %err, "the server refused to restore a subscription");
-                }
-            }
+            Waiter::Restore { id } => self.on_restored(id, &mut response, text),
             Waiter::Unsubscribe { id, reply } => {
-                let result = response
-                    .check_error()
-                    .map(|()| drop(self.subscriptions.remove(id)));
-                drop(reply.send(result));
+                let result = response.check_error();
+                if result.is_ok() && self.subscriptions.remove(id).is_some() {
+                    self.telemetry.subscription_removed.increment(1);
+                }
+                let _ = reply.send(result);
+            }
+            Waiter::Heartbeat => self.on_heard_with(Some(rtt)),
+            Waiter::Internal(method) => {
+                if let Err(err) = response.check_error() {
+                    tracing::warn!(method, error = %err, "the server refused an internal request");
+                }
             }
         }
         true
+    }
+
+    fn on_restored(&mut self, id: crate::SubscriptionId, response: &mut Response<'_>, text: &str) {
+        let channels = self
+            .subscriptions
+            .channels(id)
+            .map(<[String]>::to_vec)
+            .unwrap_or_default();
+        match self.confirm(&channels, response, text) {
+            Ok(()) => self.telemetry.subscription_restored.increment(1),
+            Err(err) => {
+                self.subscriptions.remove(id);
+                self.telemetry.subscription_rejected.increment(1);
+                tracing::warn!(subscription = %id, error = %err, "the server refused to restore a subscription");
+            }
+        }
     }
 
     fn confirm(&self, channels: &[String], response: &mut Response<'_>, text: &str) -> Result<()> {
@@ -346,6 +430,83 @@ impl Connection {
             .subscription_protocol
             .confirm(channels, &whole)
             .map_err(|missing| Error::SubscriptionRejected { channels: missing })
+    }
+
+    /// A due heartbeat: send what it asks, count what it missed, drop a dead socket.
+    async fn on_beat(&mut self, ws: &mut WsStream) -> Flow {
+        let Some(beat) = &mut self.heartbeat else {
+            return Flow::Continue;
+        };
+        let tick = beat.on_tick(self.delivery.is_blocked());
+        if let Some(failures) = tick.failed {
+            tracing::debug!(failures, "heartbeat missed");
+            self.shared.heartbeat_failed(failures);
+            self.telemetry.heartbeat_failure.increment(1);
+            if tick.dead {
+                return lost(Error::HeartbeatTimeout { failures });
+            }
+        }
+        if let Some(frame) = tick.frame {
+            let sent = ws.send(frame).await;
+            if let Err(err) = sent {
+                return lost(Error::from_transport(err));
+            }
+        }
+        Flow::Continue
+    }
+
+    fn on_pong(&mut self, payload: &[u8]) {
+        let rtt = self
+            .heartbeat
+            .as_mut()
+            .and_then(|beat| beat.on_pong(payload));
+        if let Some(rtt) = rtt {
+            self.shared.record_latency(rtt);
+            self.telemetry.heartbeat_pong.record(millis(rtt));
+            self.shared.heartbeat_succeeded(Some(rtt));
+        }
+    }
+
+    fn on_heard(&mut self) {
+        self.on_heard_with(None);
+    }
+
+    fn on_heard_with(&mut self, rtt: Option<std::time::Duration>) {
+        if self.heartbeat.as_mut().is_some_and(Beat::on_heard) {
+            self.shared.heartbeat_succeeded(rtt);
+        }
+    }
+
+    fn deribit_notice(&self, text: &str) -> Option<DeribitNotice> {
+        let beat = self.heartbeat.as_ref()?;
+        if *beat.kind() != HeartbeatKind::Deribit {
+            return None;
+        }
+        deribit_notice(text)
+    }
+
+    /// Consumes a Deribit heartbeat notice, answering a `test_request` with `public/test`.
+    async fn on_deribit_notice(
+        &mut self,
+        notice: DeribitNotice,
+        len: usize,
+        ws: &mut WsStream,
+    ) -> Flow {
+        self.shared.count_message(true, len);
+        self.on_heard();
+        if notice == DeribitNotice::TestRequest {
+            let sent = self
+                .send_request(ws, "public/test", json!({}), Waiter::Heartbeat)
+                .await;
+            let flushed = match sent {
+                Ok(()) => ws.flush().await.map_err(Error::from_transport),
+                Err(err) => Err(err),
+            };
+            if let Err(err) = flushed {
+                return lost(err);
+            }
+        }
+        Flow::Continue
     }
 
     /// Sends close 1000 and waits, bounded, for the server's answer, delivering what arrives.
@@ -383,14 +544,38 @@ impl Connection {
         while let Ok(command) = self.commands.try_recv() {
             command.refuse(|| Error::NotConnected(ConnectionState::Disconnected));
         }
+        self.publish_gauges();
         if let Some(reason) = reason {
+            self.telemetry.disconnected(end_label(&reason));
             self.delivery.lifecycle(Event::Disconnected { reason });
         }
+    }
+
+    /// Copies the task's gauges to the monitors handles read.
+    pub(super) fn publish_gauges(&self) {
+        self.shared
+            .pending
+            .store(self.pending.len(), Ordering::Relaxed);
+        self.shared
+            .subscriptions
+            .store(self.subscriptions.len(), Ordering::Relaxed);
+        self.shared
+            .subscription_bytes
+            .store(self.subscriptions.bytes(), Ordering::Relaxed);
     }
 }
 
 fn lost(err: Error) -> Flow {
     Flow::End(Ended::Lost(DisconnectReason::Error(err)))
+}
+
+fn end_label(reason: &DisconnectReason) -> EndLabel {
+    match reason {
+        DisconnectReason::ServerClosed { .. } => EndLabel::ServerClosed,
+        DisconnectReason::ClientClosed => EndLabel::ClientClosed,
+        DisconnectReason::Error(Error::HeartbeatTimeout { .. }) => EndLabel::Heartbeat,
+        DisconnectReason::Error(_) => EndLabel::Error,
+    }
 }
 
 /// Secret-bearing field names whose frames are never logged in full.
