@@ -17,9 +17,11 @@
 //!
 //! Beside them: [`Client::recv`] yields [`Event`]s (messages and lifecycle changes; or set
 //! [`Config::message_handler`]), [`Client::request`] is JSON-RPC 2.0 with id correlation and a
-//! timeout, [`Client::unsubscribe`] ends a subscription, and [`Client::get_latency_stats`]
-//! summarises round-trip times. Every failure is an [`Error`] that keeps the raw cause, and
-//! [`ErrorHandler::explain`] puts it in plain words with a suggested fix.
+//! timeout, [`Client::unsubscribe`] ends a subscription, and the monitors
+//! [`Client::get_latency_stats`], [`Client::get_heartbeat_health`] and
+//! [`Client::get_state_metrics`] say how the connection is doing. Every failure is an
+//! [`Error`] that keeps the raw cause, and [`ErrorHandler::explain`] puts it in plain words
+//! with a suggested fix.
 //!
 //! ## Example
 //!
@@ -52,7 +54,15 @@
 //! confirmed subscriptions are restored. Requests waiting when the socket drops fail at once
 //! with [`Error::Disconnected`]; sends while disconnected fail with [`Error::NotConnected`] —
 //! nothing is queued behind your back. A full inbox pauses reading from the socket instead
-//! of dropping messages.
+//! of dropping messages. A [`HeartbeatConfig`] (WebSocket ping, server ping, Deribit's
+//! `test_request`, or a custom message) notices a half-open connection and replaces it.
+//!
+//! ## Telemetry
+//!
+//! Counters and histograms through the `metrics` facade (`zen_websocket.client.message_received`,
+//! `zen_websocket.connection.upgrade`, `zen_websocket.heartbeat.pong`, reconnects, requests,
+//! subscriptions — every name in the repository's `docs/telemetry.md`), spans and events
+//! through `tracing`. Install your recorder before connecting.
 //!
 //! ## Transport
 //!

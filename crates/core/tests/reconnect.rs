@@ -103,3 +103,217 @@ async fn exhausted_retries_end_in_reconnect_failed() {
     assert_eq!(client.get_state(), ConnectionState::Disconnected);
     assert!(within(client.recv()).await.is_none());
 }
+
+/// Collects reconnection events until `Connected` or `ReconnectFailed`, with when each came.
+async fn reconnect_sequence(
+    client: &zen_websocket_core::Client,
+) -> Vec<(std::time::Instant, Event)> {
+    let mut events = Vec::new();
+    loop {
+        let event = next_event(client).await;
+        let last = matches!(event, Event::Connected | Event::ReconnectFailed { .. });
+        events.push((std::time::Instant::now(), event));
+        if last {
+            return events;
+        }
+    }
+}
+
+#[tokio::test]
+async fn backoff_doubles_caps_and_restarts_after_a_success() {
+    let server = MockServer::start().await.unwrap();
+    let delay = Duration::from_millis(80);
+    let client = connect_with(&server, |config| {
+        config
+            .retry_delay(delay)
+            .max_backoff(Duration::from_millis(250))
+            .retry_count(4)
+    })
+    .await;
+    within(server.stop()).await;
+    let events = within(reconnect_sequence(&client)).await;
+    let attempts: Vec<(std::time::Instant, u32, Duration)> = events
+        .iter()
+        .filter_map(|(at, event)| match event {
+            Event::Reconnecting { attempt, delay } => Some((*at, *attempt, *delay)),
+            _ => None,
+        })
+        .collect();
+    let announced: Vec<u128> = attempts.iter().map(|(_, _, d)| d.as_millis()).collect();
+    assert_eq!(
+        announced,
+        [80, 160, 250, 250],
+        "1×, 2×, then capped at max_backoff"
+    );
+    // Each attempt is announced, waited for, and refused at once: the gap between two
+    // announcements is the earlier one's delay.
+    for pair in attempts.windows(2) {
+        let gap = pair[1].0 - pair[0].0;
+        let expected = pair[0].2;
+        assert!(
+            gap >= expected && gap < expected + Duration::from_millis(150),
+            "{gap:?} vs {expected:?}"
+        );
+    }
+    assert!(matches!(
+        events.last(),
+        Some((_, Event::ReconnectFailed { attempts: 4, .. }))
+    ));
+
+    // A fresh client reconnects once, then on the next loss counts from 1 again.
+    let server = MockServer::start().await.unwrap();
+    let client = connect_with(&server, |config| {
+        config.retry_delay(Duration::from_millis(20))
+    })
+    .await;
+    for _ in 0..2 {
+        within(server.wait_for_connections(1, support::WAIT))
+            .await
+            .unwrap();
+        within(server.simulate_disconnect(DisconnectKind::Abrupt)).await;
+        let events = within(reconnect_sequence(&client)).await;
+        assert!(
+            matches!(events[1].1, Event::Reconnecting { attempt: 1, .. }),
+            "{events:?}"
+        );
+        assert!(matches!(events.last(), Some((_, Event::Connected))));
+    }
+    assert_eq!(client.get_state_metrics().reconnects, 2);
+}
+
+#[tokio::test]
+async fn one_abrupt_drop_makes_exactly_one_new_connection() {
+    let server = MockServer::start().await.unwrap();
+    let client = connect_with(&server, |config| {
+        config.retry_delay(Duration::from_millis(20))
+    })
+    .await;
+    within(server.wait_for_connections(1, support::WAIT))
+        .await
+        .unwrap();
+    within(server.simulate_disconnect(DisconnectKind::Abrupt)).await;
+    let events = within(reconnect_sequence(&client)).await;
+    assert_eq!(
+        events.len(),
+        3,
+        "Disconnected, Reconnecting, Connected: {events:?}"
+    );
+    // Prove the negative over ten back-off periods: no second reconnect sequence starts.
+    let echo = async {
+        for n in 0..10 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            client
+                .send_message(format!("still here {n}"))
+                .await
+                .unwrap();
+            assert_eq!(
+                next_message(&client).await.as_text(),
+                Some(format!("still here {n}").as_str())
+            );
+        }
+    };
+    within(echo).await;
+    assert_eq!(server.total_connections(), 2);
+    assert_eq!(server.connection_count(), 1);
+}
+
+#[tokio::test]
+async fn a_listener_that_never_upgrades_is_retried_with_backoff() {
+    let server = MockServer::start().await.unwrap();
+    let client = connect_with(&server, |config| {
+        config
+            .timeout(Duration::from_millis(100))
+            .retry_delay(Duration::from_millis(20))
+            .retry_count(3)
+    })
+    .await;
+    within(server.wait_for_connections(1, support::WAIT))
+        .await
+        .unwrap();
+    server.stall_handshakes(true);
+    within(server.simulate_disconnect(DisconnectKind::Abrupt)).await;
+    let events = within(reconnect_sequence(&client)).await;
+    match events.last() {
+        Some((
+            _,
+            Event::ReconnectFailed {
+                attempts: 3,
+                last_error,
+            },
+        )) => {
+            assert!(
+                matches!(
+                    last_error,
+                    Error::Timeout {
+                        stage: zen_websocket_core::ConnectStage::Upgrade,
+                        ..
+                    }
+                ),
+                "{last_error:?}"
+            );
+        }
+        other => panic!("expected ReconnectFailed after 3 timeouts, got {other:?}"),
+    }
+    assert_eq!(client.get_state(), ConnectionState::Disconnected);
+}
+
+#[tokio::test]
+async fn closing_never_reconnects() {
+    let server = MockServer::start().await.unwrap();
+    let client = connect_with(&server, |config| {
+        config.retry_delay(Duration::from_millis(10))
+    })
+    .await;
+    within(client.close()).await.unwrap();
+    assert!(matches!(
+        next_event(&client).await,
+        Event::Disconnected { .. }
+    ));
+    assert!(
+        within(client.recv()).await.is_none(),
+        "the task ended without a Reconnecting event"
+    );
+    assert_eq!(server.total_connections(), 1);
+}
+
+#[tokio::test]
+async fn unsubscribing_while_offline_drops_the_subscription_from_the_restore() {
+    let server = MockServer::start().await.unwrap();
+    let client = connect_with(&server, |config| {
+        config.retry_delay(Duration::from_millis(100))
+    })
+    .await;
+    let gone = within(client.subscribe(["ticker.gone.100ms"]))
+        .await
+        .unwrap();
+    let kept = within(client.subscribe(["ticker.kept.100ms"]))
+        .await
+        .unwrap();
+    within(server.simulate_disconnect(DisconnectKind::Abrupt)).await;
+    assert!(matches!(
+        next_event(&client).await,
+        Event::Disconnected { .. }
+    ));
+    within(client.unsubscribe(gone)).await.unwrap();
+    server.clear_received();
+    let events = within(reconnect_sequence(&client)).await;
+    assert!(matches!(events.last(), Some((_, Event::Connected))));
+    within(server.assert_message_sent(
+        Matcher::json(json!({"params": {"channels": ["ticker.kept.100ms"]}})),
+        support::WAIT,
+    ))
+    .await
+    .unwrap();
+    // The server answers in order: once this is answered, so is the restore.
+    within(client.request("public/test", json!({})))
+        .await
+        .unwrap();
+    let sent = server.received();
+    assert!(
+        sent.iter()
+            .all(|m| !m.text().unwrap_or_default().contains("ticker.gone")),
+        "{sent:?}"
+    );
+    assert_eq!(client.get_state_metrics().subscriptions, 1);
+    within(client.unsubscribe(kept)).await.unwrap();
+}

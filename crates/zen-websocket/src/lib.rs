@@ -32,8 +32,12 @@
 //! ```
 //!
 //! Beside them: [`Client::recv`] for inbound [`Event`]s, [`Client::request`] for JSON-RPC
-//! calls, [`Client::unsubscribe`], and [`Client::get_latency_stats`]. Errors keep their raw
-//! cause; [`ErrorHandler::explain`] says in plain words what happened and what to do.
+//! calls, [`Client::unsubscribe`], and the monitors [`Client::get_latency_stats`],
+//! [`Client::get_heartbeat_health`] and [`Client::get_state_metrics`]. Lost connections are
+//! re-dialled with back-off and their subscriptions restored; a [`HeartbeatConfig`] catches
+//! half-open sockets; metrics and traces flow through the `metrics` and `tracing` crates.
+//! Errors keep their raw cause; [`ErrorHandler::explain`] says in plain words what happened
+//! and what to do.
 //!
 //! ## Features
 //!
@@ -44,13 +48,15 @@
 //! ## More
 //!
 //! The guides live in the repository's `docs/` folder (getting started, configuration,
-//! errors, architecture); `examples/quickstart.rs` runs the five functions against an
-//! embedded server or a URL you give it.
+//! errors, telemetry, performance, architecture); `examples/quickstart.rs` runs the five
+//! functions against an embedded server or a URL you give it, and `examples/telemetry.rs`
+//! wires Prometheus and a tracing subscriber.
 
 #[doc(inline)]
 pub use zen_websocket_core::{
-    Client, Config, ConnectStage, ConnectionState, DisconnectReason, Error, ErrorHandler, Event,
-    Explanation, JsonRpcSubscriptions, LatencyStats, Message, RequestId, Result, SubscriptionId,
+    BinanceSubscriptions, Client, Config, ConnectStage, ConnectionState, DisconnectReason, Error,
+    ErrorHandler, Event, Explanation, HeartbeatConfig, HeartbeatHealth, HeartbeatKind,
+    JsonRpcSubscriptions, LatencyStats, Message, RequestId, Result, StateMetrics, SubscriptionId,
     SubscriptionProtocol, TlsConfig,
 };
 

@@ -84,6 +84,7 @@ impl Connection {
                     Some(Command::Unsubscribe { id, reply }) => {
                         // Nothing to tell the server: just do not restore it.
                         let removed = self.subscriptions.remove(id).map(drop);
+                        self.publish_gauges();
                         drop(reply.send(removed.ok_or(Error::UnknownSubscription(id))));
                     }
                     Some(other) => other.refuse(|| Error::NotConnected(ConnectionState::Connecting)),
@@ -121,6 +122,7 @@ impl Connection {
                 return;
             }
         }
+        self.publish_gauges();
         drop(ws.flush().await);
     }
 }
