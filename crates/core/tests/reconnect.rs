@@ -56,6 +56,47 @@ async fn a_restarted_server_gets_the_client_and_its_subscriptions_back() {
     .unwrap();
     within(client.send_message("echo again")).await.unwrap();
     assert_eq!(next_message(&client).await.as_text(), Some("echo again"));
+    // The server answers in order: after this request, the restore was confirmed.
+    within(client.request("public/test", json!({})))
+        .await
+        .unwrap();
+    assert_eq!(client.get_state_metrics().subscriptions, 1);
+}
+
+#[tokio::test]
+async fn a_subscription_the_server_refuses_to_restore_is_dropped() {
+    let server = MockServer::start().await.unwrap();
+    let client = connect_with(&server, fast).await;
+    within(client.subscribe(["trades.BTC-PERPETUAL.raw"]))
+        .await
+        .unwrap();
+    server.set_rpc_handler(|request| match request.method.as_str() {
+        "public/subscribe" => zen_websocket_testing::RpcReply::error(
+            13778,
+            "raw_subscriptions_not_available_for_unauthorized",
+        ),
+        _ => zen_websocket_testing::RpcReply::Default,
+    });
+    within(server.simulate_disconnect(DisconnectKind::Abrupt)).await;
+    loop {
+        if let Event::Connected = next_event(&client).await {
+            break;
+        }
+    }
+    within(server.assert_message_sent(
+        Matcher::json(json!({"method": "public/subscribe"})),
+        support::WAIT,
+    ))
+    .await
+    .unwrap();
+    within(client.request("public/test", json!({})))
+        .await
+        .unwrap();
+    assert_eq!(
+        client.get_state_metrics().subscriptions,
+        0,
+        "a refused restore is not kept"
+    );
 }
 
 #[tokio::test]

@@ -446,13 +446,17 @@ impl Connection {
                 return lost(Error::HeartbeatTimeout { failures });
             }
         }
-        if let Some(frame) = tick.frame {
-            let sent = ws.send(frame).await;
-            if let Err(err) = sent {
-                return lost(Error::from_transport(err));
-            }
+        let Some(frame) = tick.frame else {
+            return Flow::Continue;
+        };
+        if frame.is_text() || frame.is_binary() {
+            self.shared.count_message(false, frame.len());
+            self.telemetry.message_sent.record(frame.len() as f64);
         }
-        Flow::Continue
+        match ws.send(frame).await {
+            Ok(()) => Flow::Continue,
+            Err(err) => lost(Error::from_transport(err)),
+        }
     }
 
     fn on_pong(&mut self, payload: &[u8]) {
