@@ -101,11 +101,12 @@ impl Client {
         config.validate()?;
         let endpoint = Endpoint::parse(url)?;
         let started = Instant::now();
-        let ws = Box::pin(dial(&endpoint, &config)).await?;
+        let (ws, subprotocol) = Box::pin(dial(&endpoint, &config)).await?;
         let telemetry = Telemetry::new(format!("{}:{}", endpoint.host, endpoint.port));
         telemetry.upgraded(started.elapsed());
         tracing::info!(url = %redacted(&endpoint), took = ?started.elapsed(), "connected");
         let shared = Arc::new(Shared::new(&config));
+        shared.set_subprotocol(subprotocol);
         let shown = redacted(&endpoint);
         let (commands, inbox) = connection::spawn(
             ws,
@@ -466,6 +467,26 @@ impl Client {
     #[must_use]
     pub fn get_latency_stats(&self) -> LatencyStats {
         self.inner.shared.latency_stats()
+    }
+
+    /// The subprotocol the server chose from [`Config::subprotocol`]'s offers, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = zen_websocket_testing::MockServer::start().await?;
+    /// use zen_websocket_core::{Client, Config};
+    ///
+    /// let client = Client::connect(&server.url(), Config::default()).await?;
+    /// assert_eq!(client.subprotocol(), None); // none offered, none chosen
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn subprotocol(&self) -> Option<String> {
+        self.inner.shared.subprotocol()
     }
 
     /// How the heartbeat is doing: consecutive failures, the last success, its round trip.

@@ -40,6 +40,7 @@ pub(crate) type MessageHandler = Arc<dyn Fn(Event) + Send + Sync + 'static>;
 pub struct Config {
     pub(crate) timeout: Duration,
     pub(crate) headers: Vec<(String, String)>,
+    pub(crate) subprotocols: Vec<String>,
     pub(crate) debug: bool,
     pub(crate) retry_count: u32,
     pub(crate) retry_delay: Duration,
@@ -67,6 +68,7 @@ impl Default for Config {
         Self {
             timeout: Duration::from_secs(5),
             headers: Vec::new(),
+            subprotocols: Vec::new(),
             debug: false,
             retry_count: 3,
             retry_delay: Duration::from_secs(1),
@@ -129,6 +131,22 @@ impl Config {
     /// ```
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Offers a WebSocket subprotocol (`Sec-WebSocket-Protocol`); repeat for several, in order
+    /// of preference. The server's choice is [`Client::subprotocol`](crate::Client::subprotocol);
+    /// a server that picks one not offered fails the upgrade.
+    ///
+    /// Default is none offered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().subprotocol("graphql-transport-ws");
+    /// ```
+    pub fn subprotocol(mut self, name: impl Into<String>) -> Self {
+        self.subprotocols.push(name.into());
         self
     }
 
@@ -483,8 +501,26 @@ impl Config {
         at_least("inbox_capacity", self.inbox_capacity, 1)?;
         at_least("outbox_capacity", self.outbox_capacity, 1)?;
         self.validate_headers()?;
+        self.validate_subprotocols()?;
         self.validate_heartbeat()?;
         self.tls.client_config().map(drop)
+    }
+
+    fn validate_subprotocols(&self) -> Result<()> {
+        let is_token_char = |c: char| c.is_ascii_graphic() && !"()<>@,;:\\\"/[]?={}".contains(c);
+        match self
+            .subprotocols
+            .iter()
+            .find(|name| name.is_empty() || !name.chars().all(is_token_char))
+        {
+            Some(bad) => Err(Error::InvalidConfig {
+                field: "subprotocols",
+                reason: format!(
+                    "contains {bad:?}, which is not an HTTP token (letters, digits, - . _ ~ …)"
+                ),
+            }),
+            None => Ok(()),
+        }
     }
 
     fn validate_heartbeat(&self) -> Result<()> {
@@ -575,6 +611,7 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("timeout", &self.timeout)
             .field("headers", &header_names)
+            .field("subprotocols", &self.subprotocols)
             .field("debug", &self.debug)
             .field("retry_count", &self.retry_count)
             .field("retry_delay", &self.retry_delay)
@@ -647,6 +684,18 @@ mod tests {
             rejected_field(Config::default().header("bad name", "v")),
             "headers"
         );
+        assert_eq!(
+            rejected_field(Config::default().subprotocol("a b")),
+            "subprotocols"
+        );
+        assert_eq!(
+            rejected_field(Config::default().subprotocol("")),
+            "subprotocols"
+        );
+        let offers = Config::default()
+            .subprotocol("graphql-transport-ws")
+            .subprotocol("v1.json");
+        offers.validate().unwrap();
         assert_eq!(
             rejected_field(Config::default().header("X-Ok", "line\nbreak")),
             "headers"

@@ -133,6 +133,7 @@ pub(crate) struct Shared {
     pub(crate) state: StateCell,
     latency: Mutex<LatencyWindow>,
     heartbeat: Mutex<HeartbeatHealth>,
+    subprotocol: Mutex<Option<String>>,
     next_id: AtomicU64,
     /// Free inbox slots for data messages; `None` with a message handler.
     pub(crate) inbox_room: Option<Arc<Semaphore>>,
@@ -159,6 +160,7 @@ impl Shared {
             state: StateCell::new(ConnectionState::Connected),
             latency: Mutex::new(LatencyWindow::new(config.latency_buffer_size)),
             heartbeat: Mutex::new(HeartbeatHealth::default()),
+            subprotocol: Mutex::new(None),
             next_id: AtomicU64::new(1),
             inbox_room,
             inbox_capacity: config.inbox_capacity,
@@ -220,6 +222,20 @@ impl Shared {
             .heartbeat
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn set_subprotocol(&self, chosen: Option<String>) {
+        *self
+            .subprotocol
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = chosen;
+    }
+
+    pub(crate) fn subprotocol(&self) -> Option<String> {
+        self.subprotocol
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Counts one data message in (`true`) or out.

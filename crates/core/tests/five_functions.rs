@@ -279,3 +279,29 @@ async fn a_panicking_handler_does_not_kill_the_connection() {
     assert_eq!(answer["version"], "1.2.26");
     assert_eq!(client.get_state(), ConnectionState::Connected);
 }
+
+#[tokio::test]
+async fn a_subprotocol_is_negotiated_and_visible() {
+    let server = MockServer::start().await.unwrap();
+    server.set_subprotocols(["v2.json", "v1.json"]);
+    let client = connect_with(&server, |config| {
+        config.subprotocol("v1.json").subprotocol("v2.json")
+    })
+    .await;
+    // The server prefers nothing over the client's order: the first offer it accepts wins.
+    assert_eq!(client.subprotocol().as_deref(), Some("v1.json"));
+    let offered = server.handshakes()[0]
+        .header("sec-websocket-protocol")
+        .map(str::to_owned);
+    assert_eq!(offered.as_deref(), Some("v1.json, v2.json"));
+
+    // A server that accepts none of the offers fails the upgrade (RFC 6455 §4.1).
+    server.set_subprotocols(["other"]);
+    let err = within(zen_websocket_core::Client::connect(
+        &server.url(),
+        zen_websocket_core::Config::default().subprotocol("v1.json"),
+    ))
+    .await
+    .unwrap_err();
+    assert!(matches!(err, Error::WebSocket(_)), "{err:?}");
+}

@@ -78,7 +78,7 @@ async fn upgrade(shared: Arc<Shared>, tcp: TcpStream) {
         None => {
             let registration = Registration::new(&shared, commands_tx.clone(), capture(req));
             outcome = Outcome::Accepted(registration);
-            Ok(response)
+            Ok(with_subprotocol(req, response, &settings.subprotocols))
         }
     };
     let tap = PingTap::new(stream, pings_tx);
@@ -104,6 +104,26 @@ async fn upgrade(shared: Arc<Shared>, tcp: TcpStream) {
         }
         (_, Outcome::Rejected) | (Ok(_), Outcome::Failed) => {}
     }
+}
+
+/// Names, in `response`, the first subprotocol the client offers that the server accepts.
+fn with_subprotocol(request: &Request, mut response: Response, accepted: &[String]) -> Response {
+    let offered = request
+        .headers()
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim);
+    let chosen = offered
+        .into_iter()
+        .find(|name| accepted.iter().any(|ok| ok == name));
+    if let Some(value) = chosen.and_then(|name| HeaderValue::from_str(name).ok()) {
+        response
+            .headers_mut()
+            .insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+    }
+    response
 }
 
 /// What the handshake callback decided.

@@ -224,6 +224,7 @@ impl MockServerBuilder {
             auto_pong: self.auto_pong,
             reject: None,
             stall: false,
+            subprotocols: Vec::new(),
         };
         let shared = Arc::new(Shared::new(settings, tls));
         MockServer::launch(shared, SocketAddr::from((Ipv4Addr::LOCALHOST, self.port)))

@@ -66,6 +66,31 @@ impl MockServer {
             .update_settings(|settings| settings.rpc_handler = Some(handler));
     }
 
+    /// The subprotocols new connections may agree on. The server picks the first protocol the
+    /// client offers (`Sec-WebSocket-Protocol`) that is in this list and names it in its
+    /// answer; with no match (or an empty list) it names none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// # use zen_websocket_testing::MockServer;
+    /// let server = MockServer::start().await?;
+    /// server.set_subprotocols(["graphql-transport-ws", "v1.json"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_subprotocols<I>(&self, protocols: I)
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        let protocols: Vec<String> = protocols.into_iter().map(Into::into).collect();
+        self.shared
+            .update_settings(|settings| settings.subprotocols = protocols);
+    }
+
     /// Whether client pings are answered with pongs from now on. Pings are still recorded as
     /// [`ServerEvent::Ping`](crate::ServerEvent::Ping) either way.
     ///

@@ -25,6 +25,8 @@ pub(crate) struct Settings {
     pub(crate) auto_pong: bool,
     pub(crate) reject: Option<u16>,
     pub(crate) stall: bool,
+    /// Subprotocols the server accepts, in its order of preference.
+    pub(crate) subprotocols: Vec<String>,
 }
 
 /// Everything the server recorded.

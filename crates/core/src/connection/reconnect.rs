@@ -44,8 +44,9 @@ impl Connection {
             let dialled = self.offline(Box::pin(async move { dial(&endpoint, &config).await }));
             match dialled.await {
                 Offline::Stopped => return None,
-                Offline::Done(Ok(mut ws)) => {
+                Offline::Done(Ok((mut ws, subprotocol))) => {
                     self.telemetry.upgraded(started.elapsed());
+                    self.shared.set_subprotocol(subprotocol);
                     self.on_reconnected(&mut ws).await;
                     return Some(ws);
                 }

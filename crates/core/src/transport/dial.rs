@@ -29,8 +29,12 @@ pub(crate) type WsStream = WebSocketStream<Transport>;
 /// Longest handshake-rejection body kept in [`Error::HandshakeRejected`].
 const MAX_REJECTION_BODY: usize = 4096;
 
-/// Opens a WebSocket to `endpoint`, all steps together bounded by `config.timeout`.
-pub(crate) async fn dial(endpoint: &Endpoint, config: &Config) -> Result<WsStream> {
+/// Opens a WebSocket to `endpoint`, all steps together bounded by `config.timeout`; returns it
+/// with the subprotocol the server chose, if any.
+pub(crate) async fn dial(
+    endpoint: &Endpoint,
+    config: &Config,
+) -> Result<(WsStream, Option<String>)> {
     let deadline = Instant::now() + config.timeout;
     let bound = Bound { deadline, config };
     let addrs = bound.run(ConnectStage::Resolve, resolve(endpoint)).await?;
@@ -52,12 +56,17 @@ pub(crate) async fn dial(endpoint: &Endpoint, config: &Config) -> Result<WsStrea
         transport,
         Some(config.websocket_config()),
     ));
-    let (ws, _response) = bound
+    let (ws, response) = bound
         .run(ConnectStage::Upgrade, async {
             upgrade.await.map_err(from_upgrade_error)
         })
         .await?;
-    Ok(ws)
+    let subprotocol = response
+        .headers()
+        .get(http::header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    Ok((ws, subprotocol))
 }
 
 /// The shared deadline of one dial.
@@ -148,6 +157,16 @@ fn upgrade_request(endpoint: &Endpoint, config: &Config) -> Result<Request> {
         let name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
         let value = http::HeaderValue::from_str(value).map_err(|_| invalid())?;
         request.headers_mut().append(name, value);
+    }
+    if !config.subprotocols.is_empty() {
+        let offered = config.subprotocols.join(", ");
+        let value = http::HeaderValue::from_str(&offered).map_err(|_| Error::InvalidConfig {
+            field: "subprotocols",
+            reason: format!("cannot be sent as a header: {offered:?}"),
+        })?;
+        request
+            .headers_mut()
+            .insert(http::header::SEC_WEBSOCKET_PROTOCOL, value);
     }
     Ok(request)
 }
