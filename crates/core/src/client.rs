@@ -1,18 +1,14 @@
 //! The `Client` handle: the five functions, requests, events and monitors.
 
-use std::{
-    fmt,
-    sync::{Arc, atomic::Ordering},
-    time::Instant,
-};
+use std::{collections::VecDeque, fmt, sync::Arc, time::Instant};
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, value::RawValue};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::{
     config::Config,
-    connection::{self, Command, Inbox},
+    connection::{self, Command, Delivered, Inbox},
     error::{Error, Result},
     event::Event,
     heartbeat::HeartbeatHealth,
@@ -64,9 +60,32 @@ pub struct Client {
 
 struct Inner {
     commands: mpsc::Sender<Command>,
-    inbox: Option<Mutex<Inbox>>,
+    inbox: Option<Mutex<InboxReader>>,
     shared: Arc<Shared>,
     endpoint: String,
+}
+
+/// The reading end of the inbox, shared by every handle: events are taken from the channel a
+/// batch at a time.
+struct InboxReader {
+    receiver: Inbox,
+    batch: VecDeque<Delivered>,
+    refill: Vec<Delivered>,
+}
+
+/// Most events moved from the channel per refill of a reader's batch.
+const RECV_BATCH: usize = 64;
+
+impl InboxReader {
+    async fn next(&mut self) -> Option<Delivered> {
+        if self.batch.is_empty() {
+            if self.receiver.recv_many(&mut self.refill, RECV_BATCH).await == 0 {
+                return None;
+            }
+            self.batch.extend(self.refill.drain(..));
+        }
+        self.batch.pop_front()
+    }
 }
 
 impl Client {
@@ -115,9 +134,16 @@ impl Client {
             Arc::clone(&shared),
             telemetry,
         );
+        let inbox = inbox.map(|receiver| {
+            Mutex::new(InboxReader {
+                receiver,
+                batch: VecDeque::new(),
+                refill: Vec::new(),
+            })
+        });
         let inner = Inner {
             commands,
-            inbox: inbox.map(Mutex::new),
+            inbox,
             shared,
             endpoint: shown,
         };
@@ -201,7 +227,8 @@ impl Client {
     /// # }
     /// ```
     pub async fn request<P: Serialize>(&self, method: &str, params: P) -> Result<Value> {
-        let params = serde_json::to_value(params)?;
+        // Serialized once, spliced into every attempt's frame as it is.
+        let params = serde_json::value::to_raw_value(&params)?;
         let mut last = Error::Disconnected;
         for _ in 0..ID_ATTEMPTS {
             let id = self.inner.shared.next_request_id();
@@ -246,11 +273,15 @@ impl Client {
         method: &str,
         params: P,
     ) -> Result<Value> {
-        self.send_request(id.into(), method, &serde_json::to_value(params)?)
-            .await
+        self.send_request(
+            id.into(),
+            method,
+            &serde_json::value::to_raw_value(&params)?,
+        )
+        .await
     }
 
-    async fn send_request(&self, id: RequestId, method: &str, params: &Value) -> Result<Value> {
+    async fn send_request(&self, id: RequestId, method: &str, params: &RawValue) -> Result<Value> {
         let frame = encode_request(&id, method, params)?;
         let (reply, answer) = oneshot::channel();
         self.command(Command::Request { id, frame, reply }).await?;
@@ -436,12 +467,9 @@ impl Client {
     /// ```
     pub async fn recv(&self) -> Option<Event> {
         let inbox = self.inner.inbox.as_ref()?;
-        let (event, _room) = inbox.lock().await.recv().await?;
-        if let Event::Message(message) = &event {
-            self.inner
-                .shared
-                .inbox_bytes
-                .fetch_sub(message.len(), Ordering::Relaxed);
+        let (event, holds_slot) = inbox.lock().await.next().await?;
+        if holds_slot && let Some(gauge) = &self.inner.shared.inbox {
+            gauge.release();
         }
         Some(event)
     }

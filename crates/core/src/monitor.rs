@@ -4,13 +4,13 @@
 use std::{
     collections::VecDeque,
     sync::{
-        Arc, Mutex, PoisonError,
+        Mutex, PoisonError,
         atomic::{AtomicU64, AtomicUsize, Ordering},
     },
     time::{Duration, SystemTime},
 };
 
-use tokio::sync::Semaphore;
+use tokio::sync::Notify;
 
 use crate::{
     config::Config,
@@ -127,6 +127,80 @@ pub struct StateMetrics {
 /// Rough heap cost of one pending request (map entry, timer slot, reply channel).
 const PENDING_ENTRY_BYTES: usize = 256;
 
+/// How many data messages wait for [`Client::recv`](crate::Client::recv), bounded by the inbox
+/// capacity: the connection task takes a slot per message, `recv` gives it back.
+#[derive(Debug)]
+pub(crate) struct InboxGauge {
+    len: AtomicUsize,
+    capacity: usize,
+    room: Notify,
+}
+
+impl InboxGauge {
+    fn new(capacity: usize) -> Self {
+        Self {
+            len: AtomicUsize::new(0),
+            capacity,
+            room: Notify::new(),
+        }
+    }
+
+    /// Takes a slot when one is free. Only the connection task takes slots.
+    pub(crate) fn try_take(&self) -> bool {
+        if self.len.load(Ordering::Acquire) >= self.capacity {
+            return false;
+        }
+        self.len.fetch_add(1, Ordering::AcqRel);
+        true
+    }
+
+    /// Waits until a slot is free and takes it. Cancel safe.
+    pub(crate) async fn take(&self) {
+        loop {
+            let notified = self.room.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            if self.try_take() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Gives a slot back, waking the connection task if it waits for one.
+    pub(crate) fn release(&self) {
+        if self.len.fetch_sub(1, Ordering::AcqRel) >= self.capacity {
+            self.room.notify_one();
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Ordering::Acquire)
+    }
+}
+
+/// Message and byte counts, kept by the connection task and published after each batch.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Totals {
+    pub(crate) messages_in: u64,
+    pub(crate) messages_out: u64,
+    pub(crate) bytes_in: u64,
+    pub(crate) bytes_out: u64,
+}
+
+impl Totals {
+    /// Counts one data message in (`true`) or out.
+    pub(crate) fn count(&mut self, inbound: bool, bytes: usize) {
+        if inbound {
+            self.messages_in += 1;
+            self.bytes_in += bytes as u64;
+        } else {
+            self.messages_out += 1;
+            self.bytes_out += bytes as u64;
+        }
+    }
+}
+
 /// What the connection task and every [`Client`](crate::Client) handle share.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -135,35 +209,32 @@ pub(crate) struct Shared {
     heartbeat: Mutex<HeartbeatHealth>,
     subprotocol: Mutex<Option<String>>,
     next_id: AtomicU64,
-    /// Free inbox slots for data messages; `None` with a message handler.
-    pub(crate) inbox_room: Option<Arc<Semaphore>>,
-    inbox_capacity: usize,
+    /// The inbox bound; `None` with a message handler.
+    pub(crate) inbox: Option<InboxGauge>,
     buffers: usize,
     pub(crate) reconnects: AtomicU64,
-    pub(crate) messages_in: AtomicU64,
-    pub(crate) messages_out: AtomicU64,
-    pub(crate) bytes_in: AtomicU64,
-    pub(crate) bytes_out: AtomicU64,
+    messages_in: AtomicU64,
+    messages_out: AtomicU64,
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
     pub(crate) pending: AtomicUsize,
     pub(crate) subscriptions: AtomicUsize,
     pub(crate) subscription_bytes: AtomicUsize,
-    pub(crate) inbox_bytes: AtomicUsize,
 }
 
 impl Shared {
     pub(crate) fn new(config: &Config) -> Self {
-        let inbox_room = config
+        let inbox = config
             .message_handler
             .is_none()
-            .then(|| Arc::new(Semaphore::new(config.inbox_capacity)));
+            .then(|| InboxGauge::new(config.inbox_capacity));
         Self {
             state: StateCell::new(ConnectionState::Connected),
             latency: Mutex::new(LatencyWindow::new(config.latency_buffer_size)),
             heartbeat: Mutex::new(HeartbeatHealth::default()),
             subprotocol: Mutex::new(None),
             next_id: AtomicU64::new(1),
-            inbox_room,
-            inbox_capacity: config.inbox_capacity,
+            inbox,
             buffers: config.read_buffer_size + config.write_buffer_size,
             reconnects: AtomicU64::new(0),
             messages_in: AtomicU64::new(0),
@@ -173,7 +244,6 @@ impl Shared {
             pending: AtomicUsize::new(0),
             subscriptions: AtomicUsize::new(0),
             subscription_bytes: AtomicUsize::new(0),
-            inbox_bytes: AtomicUsize::new(0),
         }
     }
 
@@ -238,44 +308,49 @@ impl Shared {
             .clone()
     }
 
-    /// Counts one data message in (`true`) or out.
-    pub(crate) fn count_message(&self, inbound: bool, bytes: usize) {
-        let (messages, total) = if inbound {
-            (&self.messages_in, &self.bytes_in)
-        } else {
-            (&self.messages_out, &self.bytes_out)
-        };
-        messages.fetch_add(1, Ordering::Relaxed);
-        total.fetch_add(bytes as u64, Ordering::Relaxed);
+    /// Publishes the task's message and byte counts.
+    pub(crate) fn publish_totals(&self, totals: &Totals) {
+        self.messages_in
+            .store(totals.messages_in, Ordering::Relaxed);
+        self.messages_out
+            .store(totals.messages_out, Ordering::Relaxed);
+        self.bytes_in.store(totals.bytes_in, Ordering::Relaxed);
+        self.bytes_out.store(totals.bytes_out, Ordering::Relaxed);
     }
 
     pub(crate) fn inbox_len(&self) -> usize {
-        self.inbox_room.as_ref().map_or(0, |room| {
-            self.inbox_capacity.saturating_sub(room.available_permits())
-        })
+        self.inbox.as_ref().map_or(0, InboxGauge::len)
     }
 
     pub(crate) fn state_metrics(&self) -> StateMetrics {
         let load = |gauge: &AtomicUsize| gauge.load(Ordering::Relaxed);
         let pending_requests = load(&self.pending);
+        let messages_in = self.messages_in.load(Ordering::Relaxed);
+        let bytes_in = self.bytes_in.load(Ordering::Relaxed);
+        let inbox_len = self.inbox_len();
+        // Unread messages are estimated at the average inbound size.
+        let average_in = bytes_in.checked_div(messages_in).unwrap_or(0) as usize;
         let memory_bytes = size_of::<Self>()
             + self.buffers
             + pending_requests * PENDING_ENTRY_BYTES
             + load(&self.subscription_bytes)
-            + load(&self.inbox_bytes);
+            + inbox_len * (average_in + INBOX_ENTRY_BYTES);
         StateMetrics {
             pending_requests,
             subscriptions: load(&self.subscriptions),
             memory_bytes,
-            inbox_len: self.inbox_len(),
+            inbox_len,
             reconnects: self.reconnects.load(Ordering::Relaxed),
-            messages_in: self.messages_in.load(Ordering::Relaxed),
+            messages_in,
             messages_out: self.messages_out.load(Ordering::Relaxed),
-            bytes_in: self.bytes_in.load(Ordering::Relaxed),
+            bytes_in,
             bytes_out: self.bytes_out.load(Ordering::Relaxed),
         }
     }
 }
+
+/// Rough size of one inbox entry besides its payload (the event and its channel slot).
+const INBOX_ENTRY_BYTES: usize = 128;
 
 #[cfg(test)]
 mod tests {

@@ -3,15 +3,16 @@
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
-    sync::{Arc, atomic::Ordering},
+    sync::Arc,
 };
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::mpsc;
 
 use crate::{config::MessageHandler, event::Event, monitor::Shared};
 
-/// An event in the inbox; a data message holds one unit of inbox capacity until it is read.
-pub(crate) type Delivered = (Event, Option<OwnedSemaphorePermit>);
+/// An event in the inbox, and whether it holds one of the inbox's slots (data messages do;
+/// lifecycle events, and messages delivered while closing, do not).
+pub(crate) type Delivered = (Event, bool);
 
 /// The receiving side, held by the client handles.
 pub(crate) type Inbox = mpsc::UnboundedReceiver<Delivered>;
@@ -19,12 +20,11 @@ pub(crate) type Inbox = mpsc::UnboundedReceiver<Delivered>;
 /// Where events go.
 #[derive(Debug)]
 pub(crate) enum Delivery {
-    /// Into the inbox; data messages are limited by `room`, lifecycle events are not.
+    /// Into the inbox; data messages are bounded by the shared inbox gauge.
     Inbox {
         sender: mpsc::UnboundedSender<Delivered>,
-        room: Arc<Semaphore>,
-        stash: Option<Event>,
         shared: Arc<Shared>,
+        stash: Option<Event>,
     },
     /// Straight to the user's callback, on the connection task.
     Handler(HandlerCell),
@@ -40,15 +40,14 @@ impl std::fmt::Debug for HandlerCell {
 }
 
 impl Delivery {
-    /// An inbox limited by `room` (shared with the monitors), and its receiver.
-    pub(crate) fn inbox(room: Arc<Semaphore>, shared: Arc<Shared>) -> (Self, Inbox) {
+    /// An inbox bounded by `shared`'s inbox gauge, and its receiver.
+    pub(crate) fn inbox(shared: Arc<Shared>) -> (Self, Inbox) {
         let (sender, receiver) = mpsc::unbounded_channel();
         (
             Self::Inbox {
                 sender,
-                room,
-                stash: None,
                 shared,
+                stash: None,
             },
             receiver,
         )
@@ -69,31 +68,28 @@ impl Delivery {
             }
             Self::Inbox {
                 sender,
-                room,
-                stash,
                 shared,
+                stash,
             } => {
-                count_in(shared, &event);
-                match Arc::clone(room).try_acquire_owned() {
-                    Ok(permit) => drop(sender.send((event, Some(permit)))),
-                    Err(_) => *stash = Some(event),
+                if shared.inbox.as_ref().is_some_and(|inbox| inbox.try_take()) {
+                    drop(sender.send((event, true)));
+                    false
+                } else {
+                    *stash = Some(event);
+                    true
                 }
-                stash.is_some()
             }
         }
     }
 
-    /// Delivers a lifecycle event (or a message while closing) at once, past the limit: these
+    /// Delivers a lifecycle event (or a message while closing) at once, past the bound: these
     /// are few and never wait.
     pub(crate) fn lifecycle(&mut self, event: Event) {
         self.flush_stash();
         match self {
             Self::Handler(handler) => call(handler, event),
-            Self::Inbox { sender, shared, .. } => {
-                count_in(shared, &event);
-                // A closed inbox means every handle is gone: nobody is left to tell.
-                drop(sender.send((event, None)));
-            }
+            // A closed inbox means every handle is gone: nobody is left to tell.
+            Self::Inbox { sender, .. } => drop(sender.send((event, false))),
         }
     }
 
@@ -101,38 +97,29 @@ impl Delivery {
     pub(crate) async fn wait_for_room(&mut self) {
         let Self::Inbox {
             sender,
-            room,
+            shared,
             stash,
-            ..
         } = self
         else {
             return;
         };
-        let Ok(permit) = Arc::clone(room).acquire_owned().await else {
+        let Some(inbox) = shared.inbox.as_ref() else {
             return;
         };
-        if let Some(event) = stash.take() {
-            drop(sender.send((event, Some(permit))));
+        inbox.take().await;
+        match stash.take() {
+            Some(event) => drop(sender.send((event, true))),
+            None => inbox.release(),
         }
     }
 
-    /// Pushes a kept message past the limit; used when the connection ends, so nothing is lost.
+    /// Pushes a kept message past the bound; used when the connection ends, so nothing is lost.
     fn flush_stash(&mut self) {
         if let Self::Inbox { sender, stash, .. } = self
             && let Some(event) = stash.take()
         {
-            drop(sender.send((event, None)));
+            drop(sender.send((event, false)));
         }
-    }
-}
-
-/// Adds a message's bytes to the inbox estimate ([`Client::recv`](crate::Client::recv) takes
-/// them off).
-fn count_in(shared: &Shared, event: &Event) {
-    if let Event::Message(message) = event {
-        shared
-            .inbox_bytes
-            .fetch_add(message.len(), Ordering::Relaxed);
     }
 }
 

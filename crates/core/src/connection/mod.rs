@@ -9,5 +9,5 @@ mod subscriptions;
 mod task;
 
 pub(crate) use command::Command;
-pub(crate) use delivery::Inbox;
+pub(crate) use delivery::{Delivered, Inbox};
 pub(crate) use task::spawn;

@@ -6,7 +6,7 @@ use std::{
     sync::{Arc, atomic::Ordering},
 };
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::{
@@ -28,7 +28,7 @@ use crate::{
     event::{DisconnectReason, Event},
     heartbeat::HeartbeatKind,
     message::Message,
-    monitor::Shared,
+    monitor::{Shared, Totals},
     rpc::{RequestId, Response},
     state::ConnectionState,
     telemetry::{EndLabel, Telemetry, millis},
@@ -48,13 +48,12 @@ pub(crate) fn spawn(
     telemetry: Telemetry,
 ) -> (mpsc::Sender<Command>, Option<Inbox>) {
     let (commands_tx, commands) = mpsc::channel(config.outbox_capacity);
-    let (delivery, inbox) = match (&config.message_handler, &shared.inbox_room) {
-        (Some(handler), _) => (Delivery::Handler(HandlerCell(Arc::clone(handler))), None),
-        (None, Some(room)) => {
-            let (delivery, inbox) = Delivery::inbox(Arc::clone(room), Arc::clone(&shared));
+    let (delivery, inbox) = match &config.message_handler {
+        Some(handler) => (Delivery::Handler(HandlerCell(Arc::clone(handler))), None),
+        None => {
+            let (delivery, inbox) = Delivery::inbox(Arc::clone(&shared));
             (delivery, Some(inbox))
         }
-        (None, None) => unreachable!("Shared::new makes an inbox whenever there is no handler"),
     };
     let span = tracing::debug_span!("zen_websocket.connection", host = %endpoint.host, port = endpoint.port);
     let connection = Connection {
@@ -67,6 +66,7 @@ pub(crate) fn spawn(
         commands,
         delivery,
         subscriptions: Subscriptions::default(),
+        totals: Totals::default(),
         acks: Vec::new(),
     };
     tokio::spawn(connection.run(ws).instrument(span));
@@ -85,6 +85,7 @@ pub(super) struct Connection {
     pub(super) pending: Pending,
     pub(super) subscriptions: Subscriptions,
     pub(super) heartbeat: Option<Beat>,
+    totals: Totals,
     acks: Vec<oneshot::Sender<Result<()>>>,
 }
 
@@ -171,7 +172,7 @@ impl Connection {
                     None => Flow::End(Ended::HandlesDropped),
                 },
                 () = self.delivery.wait_for_room(), if self.delivery.is_blocked() => Flow::Continue,
-                frame = ws.next(), if !self.delivery.is_blocked() => self.on_frame(frame, ws).await,
+                frame = ws.next(), if !self.delivery.is_blocked() => self.on_frames(frame, ws).await,
                 Some((id, waiter)) = poll_fn(|cx| self.pending.poll_expired(cx)) => {
                     self.telemetry.request_timeout.increment(1);
                     waiter.fail(Error::RequestTimeout { id, after: self.pending.timeout() });
@@ -300,15 +301,36 @@ impl Connection {
         self.write_request(ws, id, &frame, waiter).await
     }
 
-    async fn write(&self, ws: &mut WsStream, message: Message) -> Result<()> {
+    async fn write(&mut self, ws: &mut WsStream, message: Message) -> Result<()> {
         if self.config.debug {
             log_frame("out", &message);
         }
-        self.shared.count_message(false, message.len());
+        self.totals.count(false, message.len());
         self.telemetry.message_sent.record(message.len() as f64);
         ws.feed(message.into_frame())
             .await
             .map_err(Error::from_transport)
+    }
+
+    /// Handles `first` and then every frame already readable without waiting (up to a
+    /// batch), so a burst costs one pass through the select loop, not one per frame.
+    async fn on_frames(
+        &mut self,
+        first: Option<Result<tungstenite::Message, tungstenite::Error>>,
+        ws: &mut WsStream,
+    ) -> Flow {
+        let mut flow = self.on_frame(first, ws).await;
+        for _ in 1..MAX_BATCH {
+            if !matches!(flow, Flow::Continue) || self.delivery.is_blocked() {
+                break;
+            }
+            // Polled once without a waker; the select loop polls again with one.
+            let Some(frame) = ws.next().now_or_never() else {
+                break;
+            };
+            flow = self.on_frame(frame, ws).await;
+        }
+        flow
     }
 
     async fn on_frame(
@@ -350,7 +372,7 @@ impl Connection {
         if self.config.debug {
             log_frame("in", &message);
         }
-        self.shared.count_message(true, message.len());
+        self.totals.count(true, message.len());
         self.telemetry.message_received.record(message.len() as f64);
         if let Message::Text(text) = &message
             && !self.pending.is_empty()
@@ -450,7 +472,7 @@ impl Connection {
             return Flow::Continue;
         };
         if frame.is_text() || frame.is_binary() {
-            self.shared.count_message(false, frame.len());
+            self.totals.count(false, frame.len());
             self.telemetry.message_sent.record(frame.len() as f64);
         }
         match ws.send(frame).await {
@@ -496,7 +518,7 @@ impl Connection {
         len: usize,
         ws: &mut WsStream,
     ) -> Flow {
-        self.shared.count_message(true, len);
+        self.totals.count(true, len);
         self.on_heard();
         if notice == DeribitNotice::TestRequest {
             let sent = self
@@ -557,6 +579,7 @@ impl Connection {
 
     /// Copies the task's gauges to the monitors handles read.
     pub(super) fn publish_gauges(&self) {
+        self.shared.publish_totals(&self.totals);
         self.shared
             .pending
             .store(self.pending.len(), Ordering::Relaxed);
