@@ -5,6 +5,7 @@ use std::{collections::VecDeque, fmt, sync::Arc, time::Instant};
 use serde::Serialize;
 use serde_json::{Value, value::RawValue};
 use tokio::sync::{Mutex, mpsc, oneshot};
+use zen_websocket_recorder::Recorder;
 
 use crate::{
     config::Config,
@@ -59,6 +60,7 @@ pub struct Client {
 }
 
 struct Inner {
+    config: Arc<Config>,
     commands: mpsc::Sender<Command>,
     inbox: Option<Mutex<InboxReader>>,
     shared: Arc<Shared>,
@@ -119,6 +121,10 @@ impl Client {
     pub async fn connect(url: &str, config: Config) -> Result<Self> {
         config.validate()?;
         let endpoint = Endpoint::parse(url)?;
+        let recorder = match &config.record_to {
+            Some(path) => Some(Recorder::create(path, config.recording.clone())?),
+            None => None,
+        };
         let started = Instant::now();
         let (ws, subprotocol) = Box::pin(dial(&endpoint, &config)).await?;
         let telemetry = Telemetry::new(format!("{}:{}", endpoint.host, endpoint.port));
@@ -127,29 +133,20 @@ impl Client {
         let shared = Arc::new(Shared::new(&config));
         shared.set_subprotocol(subprotocol);
         let shown = redacted(&endpoint);
+        let config = Arc::new(config);
         let (commands, inbox) = connection::spawn(
             ws,
             endpoint,
-            Arc::new(config),
+            Arc::clone(&config),
             Arc::clone(&shared),
             telemetry,
+            recorder,
         );
         let inbox = inbox.map(|receiver| {
-            Mutex::new(InboxReader {
-                receiver,
-                batch: VecDeque::new(),
-                refill: Vec::new(),
-            })
+            Mutex::new(InboxReader { receiver, batch: VecDeque::new(), refill: Vec::new() })
         });
-        let inner = Inner {
-            commands,
-            inbox,
-            shared,
-            endpoint: shown,
-        };
-        Ok(Self {
-            inner: Arc::new(inner),
-        })
+        let inner = Inner { config, commands, inbox, shared, endpoint: shown };
+        Ok(Self { inner: Arc::new(inner) })
     }
 
     /// Sends a text frame (`&str`, `String`, [`serde_json::Value`]) or a binary frame
@@ -185,12 +182,10 @@ impl Client {
     /// # }
     /// ```
     pub async fn send_message(&self, message: impl Into<Message>) -> Result<()> {
+        let message = message.into();
+        self.throttle(&message).await?;
         let (ack, answer) = oneshot::channel();
-        self.command(Command::Send {
-            message: message.into(),
-            ack,
-        })
-        .await?;
+        self.command(Command::Send { message, ack }).await?;
         answer.await.unwrap_or(Err(Error::Disconnected))
     }
 
@@ -273,16 +268,12 @@ impl Client {
         method: &str,
         params: P,
     ) -> Result<Value> {
-        self.send_request(
-            id.into(),
-            method,
-            &serde_json::value::to_raw_value(&params)?,
-        )
-        .await
+        self.send_request(id.into(), method, &serde_json::value::to_raw_value(&params)?).await
     }
 
     async fn send_request(&self, id: RequestId, method: &str, params: &RawValue) -> Result<Value> {
         let frame = encode_request(&id, method, params)?;
+        self.throttle_text(&frame).await?;
         let (reply, answer) = oneshot::channel();
         self.command(Command::Request { id, frame, reply }).await?;
         answer.await.unwrap_or(Err(Error::Disconnected))
@@ -330,13 +321,14 @@ impl Client {
         let channels: Vec<String> = channels.into_iter().map(Into::into).collect();
         if channels.is_empty() {
             let reason = "name at least one channel to subscribe to".to_owned();
-            return Err(Error::InvalidArgument {
-                name: "channels",
-                reason,
-            });
+            return Err(Error::InvalidArgument { name: "channels", reason });
         }
+        let id = self.inner.shared.next_request_id();
+        let protocol = &self.inner.config.subscription_protocol;
+        let frame = protocol.subscribe_message(&id, &channels).to_string();
+        self.throttle_text(&frame).await?;
         let (reply, answer) = oneshot::channel();
-        self.command(Command::Subscribe { channels, reply }).await?;
+        self.command(Command::Subscribe { id, frame, channels, reply }).await?;
         answer.await.unwrap_or(Err(Error::Disconnected))
     }
 
@@ -367,6 +359,12 @@ impl Client {
     /// # }
     /// ```
     pub async fn unsubscribe(&self, id: SubscriptionId) -> Result<()> {
+        if self.inner.config.rate_limiter.is_some() {
+            // Priced by its method: the channels live with the connection task.
+            let protocol = &self.inner.config.subscription_protocol;
+            let probe = protocol.unsubscribe_message(&RequestId::Number(0), &[]).to_string();
+            self.throttle_text(&probe).await?;
+        }
         let (reply, answer) = oneshot::channel();
         self.command(Command::Unsubscribe { id, reply }).await?;
         answer.await.unwrap_or(Err(Error::Disconnected))
@@ -425,13 +423,7 @@ impl Client {
     /// ```
     pub async fn close(&self) -> Result<()> {
         let (done, finished) = oneshot::channel();
-        if self
-            .inner
-            .commands
-            .send(Command::Close { done })
-            .await
-            .is_ok()
-        {
+        if self.inner.commands.send(Command::Close { done }).await.is_ok() {
             // An error here means the task already ended: the connection is closed either way.
             drop(finished.await);
         }
@@ -561,12 +553,26 @@ impl Client {
         self.inner.shared.state_metrics()
     }
 
+    /// Waits for the rate limiter (if any) to let `message` through.
+    async fn throttle(&self, message: &Message) -> Result<()> {
+        match message {
+            Message::Text(text) => self.throttle_text(text.as_str()).await,
+            Message::Binary(bytes) => match &self.inner.config.rate_limiter {
+                Some(limiter) => Ok(limiter.acquire_for(&bytes[..]).await?),
+                None => Ok(()),
+            },
+        }
+    }
+
+    async fn throttle_text(&self, text: &str) -> Result<()> {
+        match &self.inner.config.rate_limiter {
+            Some(limiter) => Ok(limiter.acquire_for(text).await?),
+            None => Ok(()),
+        }
+    }
+
     async fn command(&self, command: Command) -> Result<()> {
-        self.inner
-            .commands
-            .send(command)
-            .await
-            .map_err(|_| Error::NotConnected(self.get_state()))
+        self.inner.commands.send(command).await.map_err(|_| Error::NotConnected(self.get_state()))
     }
 }
 

@@ -1,10 +1,12 @@
 //! Every option of a connection, its default, and the validation that runs before dialling.
 
-use std::{fmt, sync::Arc, time::Duration};
+use std::{fmt, path::PathBuf, sync::Arc, time::Duration};
 
 use tokio_tungstenite::tungstenite::{
     http::HeaderName, http::HeaderValue, protocol::WebSocketConfig,
 };
+use zen_websocket_rate_limiter::RateLimiter;
+use zen_websocket_recorder::{RecorderConfig, Redaction};
 
 use crate::{
     error::{Error, Result},
@@ -54,6 +56,9 @@ pub struct Config {
     pub(crate) close_timeout: Duration,
     pub(crate) message_handler: Option<MessageHandler>,
     pub(crate) subscription_protocol: SharedProtocol,
+    pub(crate) rate_limiter: Option<RateLimiter>,
+    pub(crate) record_to: Option<PathBuf>,
+    pub(crate) recording: RecorderConfig,
     pub(crate) tls: TlsConfig,
     pub(crate) max_message_size: usize,
     pub(crate) max_frame_size: usize,
@@ -82,6 +87,9 @@ impl Default for Config {
             close_timeout: Duration::from_secs(2),
             message_handler: None,
             subscription_protocol: Arc::new(JsonRpcSubscriptions),
+            rate_limiter: None,
+            record_to: None,
+            recording: default_recording(),
             tls: TlsConfig::default(),
             max_message_size: 64 << 20,
             max_frame_size: 16 << 20,
@@ -348,6 +356,72 @@ impl Config {
         self
     }
 
+    /// Passes every [`send_message`](crate::Client::send_message),
+    /// [`request`](crate::Client::request), [`subscribe`](crate::Client::subscribe) and
+    /// [`unsubscribe`](crate::Client::unsubscribe) through `limiter` before it is written: each
+    /// message is priced by the limiter's cost model and waits its turn (FIFO). Clone one
+    /// limiter into several clients' configs to share a venue's account limit.
+    ///
+    /// Frames the client sends on its own — heartbeats, restored subscriptions after a
+    /// reconnect — take their tokens when available but never wait, so a busy limiter cannot
+    /// starve the heartbeat into a false timeout.
+    ///
+    /// Default is none (no limit).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zen_websocket_core::{Config, RateLimiter, rate_limiter::DeribitTier};
+    ///
+    /// let config = Config::default().rate_limiter(RateLimiter::deribit(DeribitTier::Tier4));
+    /// ```
+    pub fn rate_limiter(mut self, limiter: RateLimiter) -> Self {
+        self.rate_limiter = Some(limiter);
+        self
+    }
+
+    /// Records every data frame and close frame, in and out, to `path` as JSON Lines (see the
+    /// `zen-websocket-recorder` crate for the format, `metadata` and `replay`).
+    ///
+    /// Writes happen on a background thread, batched (every 100 entries or second, and on
+    /// close). Recording continues across reconnects into the same file. Secrets are redacted
+    /// before anything reaches the file. An unwritable path fails
+    /// [`Client::connect`](crate::Client::connect) with [`Error::Recording`].
+    ///
+    /// Default is none (no recording).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().record_to("/tmp/session.jsonl");
+    /// ```
+    pub fn record_to(mut self, path: impl Into<PathBuf>) -> Self {
+        self.record_to = Some(path.into());
+        self
+    }
+
+    /// How [`record_to`](Self::record_to) records: append or truncate, flush cadence, and
+    /// redaction (extra secret field names, or `Redaction::none()` to turn it off explicitly).
+    ///
+    /// Default redacts `client_secret`, `access_token`, `refresh_token`, `signature`,
+    /// `password` and `api_key` values, truncates the file, and flushes every 100 entries or
+    /// second.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zen_websocket_core::{Config, recorder::{RecorderConfig, Redaction}};
+    ///
+    /// let redaction = Redaction::default().field("passphrase");
+    /// let config = Config::default()
+    ///     .record_to("/tmp/session.jsonl")
+    ///     .recording(RecorderConfig::default().append(true).redaction(redaction));
+    /// ```
+    pub fn recording(mut self, options: RecorderConfig) -> Self {
+        self.recording = options;
+        self
+    }
+
     /// Which servers `wss://` connections trust.
     ///
     /// Default is [`TlsConfig::default`]: the Mozilla roots from `webpki-roots`.
@@ -482,20 +556,14 @@ impl Config {
                 "({:?}) must not exceed `max_backoff` ({:?}); raise max_backoff or lower retry_delay",
                 self.retry_delay, self.max_backoff
             );
-            return Err(Error::InvalidConfig {
-                field: "retry_delay",
-                reason,
-            });
+            return Err(Error::InvalidConfig { field: "retry_delay", reason });
         }
         at_least("latency_buffer_size", self.latency_buffer_size, 1)?;
         at_least("max_message_size", self.max_message_size, 1)?;
         at_least("max_frame_size", self.max_frame_size, 1)?;
         if self.max_frame_size > self.max_message_size {
             let reason = "must not exceed `max_message_size`".to_owned();
-            return Err(Error::InvalidConfig {
-                field: "max_frame_size",
-                reason,
-            });
+            return Err(Error::InvalidConfig { field: "max_frame_size", reason });
         }
         at_least("read_buffer_size", self.read_buffer_size, 256)?;
         at_least("inbox_capacity", self.inbox_capacity, 1)?;
@@ -530,10 +598,7 @@ impl Config {
         positive("heartbeat.interval", heartbeat.interval)?;
         if heartbeat.max_failures == 0 {
             let reason = "must be at least 1".to_owned();
-            return Err(Error::InvalidConfig {
-                field: "heartbeat.max_failures",
-                reason,
-            });
+            return Err(Error::InvalidConfig { field: "heartbeat.max_failures", reason });
         }
         let minimum = HeartbeatConfig::DERIBIT_MIN_INTERVAL;
         if heartbeat.kind == HeartbeatKind::Deribit && heartbeat.interval < minimum {
@@ -541,20 +606,14 @@ impl Config {
                 "is {:?}, below Deribit's minimum of {minimum:?} for public/set_heartbeat",
                 heartbeat.interval
             );
-            return Err(Error::InvalidConfig {
-                field: "heartbeat.interval",
-                reason,
-            });
+            return Err(Error::InvalidConfig { field: "heartbeat.interval", reason });
         }
         Ok(())
     }
 
     fn validate_headers(&self) -> Result<()> {
         for (name, value) in &self.headers {
-            let invalid = |reason: String| Error::InvalidConfig {
-                field: "headers",
-                reason,
-            };
+            let invalid = |reason: String| Error::InvalidConfig { field: "headers", reason };
             HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| invalid(format!("contains an invalid header name {name:?}")))?;
             HeaderValue::from_str(value)
@@ -575,10 +634,7 @@ impl Config {
     /// The back-off before reconnection attempt `attempt` (1-based).
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
-        let delay = self
-            .retry_delay
-            .saturating_mul(factor)
-            .min(self.max_backoff);
+        let delay = self.retry_delay.saturating_mul(factor).min(self.max_backoff);
         if !self.retry_jitter {
             return delay;
         }
@@ -587,6 +643,11 @@ impl Config {
         let unit = (random >> 11) as f64 / (1u64 << 53) as f64;
         delay.mul_f64(0.5 + unit / 2.0)
     }
+}
+
+/// The recorder's defaults, also hiding the fields the debug log hides.
+fn default_recording() -> RecorderConfig {
+    RecorderConfig::default().redaction(Redaction::default().field("password").field("api_key"))
 }
 
 fn positive(field: &'static str, value: Duration) -> Result<()> {
@@ -625,6 +686,8 @@ impl fmt::Debug for Config {
             .field("close_timeout", &self.close_timeout)
             .field("message_handler", &self.message_handler.is_some())
             .field("subscription_protocol", &self.subscription_protocol)
+            .field("rate_limiter", &self.rate_limiter)
+            .field("record_to", &self.record_to)
             .field("tls", &self.tls)
             .field("max_message_size", &self.max_message_size)
             .field("max_frame_size", &self.max_frame_size)
@@ -656,50 +719,20 @@ mod tests {
     fn each_bad_value_names_its_field() {
         let zero = Duration::ZERO;
         assert_eq!(rejected_field(Config::default().timeout(zero)), "timeout");
+        assert_eq!(rejected_field(Config::default().request_timeout(zero)), "request_timeout");
+        assert_eq!(rejected_field(Config::default().latency_buffer_size(0)), "latency_buffer_size");
+        assert_eq!(rejected_field(Config::default().inbox_capacity(0)), "inbox_capacity");
+        assert_eq!(rejected_field(Config::default().read_buffer_size(10)), "read_buffer_size");
         assert_eq!(
-            rejected_field(Config::default().request_timeout(zero)),
-            "request_timeout"
-        );
-        assert_eq!(
-            rejected_field(Config::default().latency_buffer_size(0)),
-            "latency_buffer_size"
-        );
-        assert_eq!(
-            rejected_field(Config::default().inbox_capacity(0)),
-            "inbox_capacity"
-        );
-        assert_eq!(
-            rejected_field(Config::default().read_buffer_size(10)),
-            "read_buffer_size"
-        );
-        assert_eq!(
-            rejected_field(
-                Config::default()
-                    .max_frame_size(2 << 20)
-                    .max_message_size(1 << 20)
-            ),
+            rejected_field(Config::default().max_frame_size(2 << 20).max_message_size(1 << 20)),
             "max_frame_size"
         );
-        assert_eq!(
-            rejected_field(Config::default().header("bad name", "v")),
-            "headers"
-        );
-        assert_eq!(
-            rejected_field(Config::default().subprotocol("a b")),
-            "subprotocols"
-        );
-        assert_eq!(
-            rejected_field(Config::default().subprotocol("")),
-            "subprotocols"
-        );
-        let offers = Config::default()
-            .subprotocol("graphql-transport-ws")
-            .subprotocol("v1.json");
+        assert_eq!(rejected_field(Config::default().header("bad name", "v")), "headers");
+        assert_eq!(rejected_field(Config::default().subprotocol("a b")), "subprotocols");
+        assert_eq!(rejected_field(Config::default().subprotocol("")), "subprotocols");
+        let offers = Config::default().subprotocol("graphql-transport-ws").subprotocol("v1.json");
         offers.validate().unwrap();
-        assert_eq!(
-            rejected_field(Config::default().header("X-Ok", "line\nbreak")),
-            "headers"
-        );
+        assert_eq!(rejected_field(Config::default().header("X-Ok", "line\nbreak")), "headers");
     }
 
     #[test]
@@ -714,37 +747,20 @@ mod tests {
 
     #[test]
     fn jitter_stays_between_half_and_all_of_the_backoff() {
-        let config = Config::default()
-            .retry_delay(Duration::from_millis(1000))
-            .retry_jitter(true);
+        let config = Config::default().retry_delay(Duration::from_millis(1000)).retry_jitter(true);
         let delays: Vec<Duration> = (0..50).map(|_| config.backoff(1)).collect();
-        assert!(
-            delays.iter().all(|d| (500..=1000).contains(&d.as_millis())),
-            "{delays:?}"
-        );
-        assert!(
-            delays.iter().any(|d| *d != delays[0]),
-            "jitter varies: {delays:?}"
-        );
+        assert!(delays.iter().all(|d| (500..=1000).contains(&d.as_millis())), "{delays:?}");
+        assert!(delays.iter().any(|d| *d != delays[0]), "jitter varies: {delays:?}");
     }
 
     #[test]
     fn heartbeat_values_are_checked() {
         use crate::HeartbeatConfig;
         let zero = HeartbeatConfig::ping().interval(Duration::ZERO);
-        assert_eq!(
-            rejected_field(Config::default().heartbeat(zero)),
-            "heartbeat.interval"
-        );
+        assert_eq!(rejected_field(Config::default().heartbeat(zero)), "heartbeat.interval");
         let none = HeartbeatConfig::ping().max_failures(0);
-        assert_eq!(
-            rejected_field(Config::default().heartbeat(none)),
-            "heartbeat.max_failures"
-        );
+        assert_eq!(rejected_field(Config::default().heartbeat(none)), "heartbeat.max_failures");
         let fast = HeartbeatConfig::deribit().interval(Duration::from_secs(5));
-        assert_eq!(
-            rejected_field(Config::default().heartbeat(fast)),
-            "heartbeat.interval"
-        );
+        assert_eq!(rejected_field(Config::default().heartbeat(fast)), "heartbeat.interval");
     }
 }

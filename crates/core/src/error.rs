@@ -91,6 +91,14 @@ pub enum Error {
         /// The consecutive failures that ended the connection.
         failures: u32,
     },
+    /// The rate limiter refused to let the message through (its queue is full, or the
+    /// message costs more than the bucket can ever hold).
+    #[error("rate limited: {0}")]
+    RateLimited(#[from] zen_websocket_rate_limiter::Error),
+    /// The session recording could not be opened or written (see
+    /// [`Config::record_to`](crate::Config::record_to)).
+    #[error("recording failed: {0}")]
+    Recording(#[from] zen_websocket_recorder::Error),
     /// The operation needs an open connection and there is none right now.
     #[error("not connected (the connection is {0})")]
     NotConnected(ConnectionState),
@@ -203,6 +211,11 @@ impl Error {
             | Self::HeartbeatTimeout { .. }
             | Self::RequestTimeout { .. } => true,
             Self::WebSocket(err) => websocket_error_is_recoverable(err),
+            Self::RateLimited(err) => !matches!(
+                err,
+                zen_websocket_rate_limiter::Error::CostExceedsCapacity { .. }
+                    | zen_websocket_rate_limiter::Error::InvalidConfig { .. }
+            ),
             Self::HandshakeRejected { status, .. } => {
                 status.is_server_error()
                     || *status == http::StatusCode::TOO_MANY_REQUESTS
@@ -222,16 +235,12 @@ impl Error {
 
     /// Converts an I/O error from the TLS layer, unwrapping the [`rustls::Error`] it carries.
     pub(crate) fn from_tls_io(err: io::Error) -> Self {
-        let is_rustls = err
-            .get_ref()
-            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
+        let is_rustls =
+            err.get_ref().is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
         if !is_rustls {
             return Self::Io(err);
         }
-        match err
-            .into_inner()
-            .map(|inner| inner.downcast::<rustls::Error>())
-        {
+        match err.into_inner().map(|inner| inner.downcast::<rustls::Error>()) {
             Some(Ok(tls)) => Self::Tls(*tls),
             _ => Self::Io(io::Error::other("TLS failure")),
         }
@@ -255,20 +264,13 @@ mod tests {
     fn error_is_send_sync_static_and_small() {
         fn assert_traits<T: Send + Sync + 'static + std::error::Error>() {}
         assert_traits::<Error>();
-        assert!(
-            std::mem::size_of::<Error>() <= 72,
-            "{}",
-            std::mem::size_of::<Error>()
-        );
+        assert!(std::mem::size_of::<Error>() <= 72, "{}", std::mem::size_of::<Error>());
     }
 
     #[test]
     fn tls_errors_wrapped_in_io_are_unwrapped() {
         let io = io::Error::new(io::ErrorKind::InvalidData, rustls::Error::DecryptError);
-        assert!(matches!(
-            Error::from_tls_io(io),
-            Error::Tls(rustls::Error::DecryptError)
-        ));
+        assert!(matches!(Error::from_tls_io(io), Error::Tls(rustls::Error::DecryptError)));
         let plain = io::Error::from(io::ErrorKind::ConnectionReset);
         assert!(matches!(Error::from_tls_io(plain), Error::Io(_)));
     }

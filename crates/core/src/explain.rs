@@ -63,11 +63,7 @@ impl ErrorHandler {
     #[must_use]
     pub fn explain(err: &Error) -> Explanation {
         let (anchor, message, suggestion) = describe(err);
-        Explanation {
-            message,
-            suggestion,
-            docs_url: format!("{ERRORS_GUIDE}#{anchor}"),
-        }
+        Explanation { message, suggestion, docs_url: format!("{ERRORS_GUIDE}#{anchor}") }
     }
 }
 
@@ -115,6 +111,19 @@ fn describe_session(err: &Error) -> Described {
             "notconnected",
             format!("The client is {state}, so nothing can be sent right now"),
             "Wait for `Event::Connected` (the client reconnects by itself), or connect a new client after close()".into(),
+        ),
+        Error::RateLimited(limit) => (
+            "ratelimited",
+            format!("The rate limiter refused the message: {limit}"),
+            "Send less at once or raise the limiter's `max_queue`; a message that costs more than the \
+             bucket's capacity can never pass — raise the capacity or lower its cost"
+                .into(),
+        ),
+        Error::Recording(recording) => (
+            "recording",
+            format!("The session recording failed: {recording}"),
+            "Check that the directory of `Config::record_to` exists and is writable, and that the disk has room"
+                .into(),
         ),
         Error::HeartbeatTimeout { failures } => (
             "heartbeattimeout",
@@ -189,11 +198,7 @@ fn describe_io(io: &io::Error) -> Described {
         }
         _ => "Check the network and the server; the raw error is kept in `Error::Io`",
     };
-    (
-        "io",
-        format!("A network error occurred: {io}"),
-        suggestion.into(),
-    )
+    ("io", format!("A network error occurred: {io}"), suggestion.into())
 }
 
 fn describe_tls(tls: &rustls::Error) -> Described {
@@ -206,11 +211,7 @@ fn describe_tls(tls: &rustls::Error) -> Described {
             "Check that the server speaks TLS 1.2 or 1.3 on this port and that the URL uses the right scheme"
         }
     };
-    (
-        "tls",
-        format!("The TLS handshake failed: {tls}"),
-        suggestion.into(),
-    )
+    ("tls", format!("The TLS handshake failed: {tls}"), suggestion.into())
 }
 
 fn describe_websocket(ws: &tungstenite::Error) -> Described {
@@ -266,22 +267,10 @@ mod tests {
     #[test]
     fn every_variant_has_words_and_a_link() {
         let errors = vec![
-            Error::InvalidUrl {
-                url: "x".into(),
-                reason: "r".into(),
-            },
-            Error::InvalidConfig {
-                field: "timeout",
-                reason: "r".into(),
-            },
-            Error::InvalidArgument {
-                name: "channels",
-                reason: "r".into(),
-            },
-            Error::Resolve {
-                host: "h.invalid".into(),
-                source: io::ErrorKind::NotFound.into(),
-            },
+            Error::InvalidUrl { url: "x".into(), reason: "r".into() },
+            Error::InvalidConfig { field: "timeout", reason: "r".into() },
+            Error::InvalidArgument { name: "channels", reason: "r".into() },
+            Error::Resolve { host: "h.invalid".into(), source: io::ErrorKind::NotFound.into() },
             Error::Io(io::ErrorKind::ConnectionRefused.into()),
             Error::Tls(rustls::Error::DecryptError),
             Error::WebSocket(tungstenite::Error::ConnectionClosed),
@@ -297,19 +286,15 @@ mod tests {
             Error::NotConnected(ConnectionState::Connecting),
             Error::Disconnected,
             Error::HeartbeatTimeout { failures: 2 },
+            Error::Recording(zen_websocket_recorder::Error::Closed { path: "/tmp/x".into() }),
+            Error::RateLimited(zen_websocket_rate_limiter::Error::QueueFull),
             Error::RequestTimeout {
                 id: RequestId::from(1),
                 after: std::time::Duration::from_secs(1),
             },
             Error::DuplicateRequestId(RequestId::from(1)),
-            Error::JsonRpc {
-                code: 1,
-                message: "m".into(),
-                data: None,
-            },
-            Error::SubscriptionRejected {
-                channels: vec!["c".into()],
-            },
+            Error::JsonRpc { code: 1, message: "m".into(), data: None },
+            Error::SubscriptionRejected { channels: vec!["c".into()] },
             Error::UnknownSubscription(SubscriptionId::new(1)),
             Error::Json(serde_json::from_str::<u8>("x").unwrap_err()),
             Error::InvalidResponse("r".into()),
@@ -319,10 +304,7 @@ mod tests {
             assert!(!explanation.message.is_empty(), "{err:?}");
             assert!(!explanation.suggestion.is_empty(), "{err:?}");
             assert!(explanation.docs_url.starts_with(ERRORS_GUIDE), "{err:?}");
-            assert!(
-                !explanation.docs_url.ends_with("#errors"),
-                "no specific section for {err:?}"
-            );
+            assert!(!explanation.docs_url.ends_with("#errors"), "no specific section for {err:?}");
         }
     }
 }

@@ -69,11 +69,7 @@ impl HeartbeatConfig {
     /// let heartbeat = HeartbeatConfig::new(HeartbeatKind::Pong);
     /// ```
     pub fn new(kind: HeartbeatKind) -> Self {
-        Self {
-            kind,
-            interval: Duration::from_secs(30),
-            max_failures: 2,
-        }
+        Self { kind, interval: Duration::from_secs(30), max_failures: 2 }
     }
 
     /// [`HeartbeatKind::Ping`] with the defaults of [`new`](Self::new).

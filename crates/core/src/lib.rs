@@ -106,6 +106,14 @@ pub use crate::{
 /// ([`tungstenite::Error`](tokio_tungstenite::tungstenite::Error) inside [`Error::WebSocket`]).
 pub use tokio_tungstenite;
 
+/// The recorder crate, for recording options, `Recorder::metadata` and `Recorder::replay`.
+pub use zen_websocket_recorder as recorder;
+
+/// The rate limiter crate, for its configuration and cost models.
+pub use zen_websocket_rate_limiter as rate_limiter;
+#[doc(no_inline)]
+pub use zen_websocket_rate_limiter::RateLimiter;
+
 /// The rustls version this crate is built on, for its types
 /// ([`rustls::Error`] inside [`Error::Tls`], [`rustls::ClientConfig`] for [`TlsConfig`]).
 pub use rustls;

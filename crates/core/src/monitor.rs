@@ -55,10 +55,8 @@ pub(crate) struct LatencyWindow {
 
 impl LatencyWindow {
     pub(crate) fn new(capacity: usize) -> Self {
-        Self {
-            samples: VecDeque::with_capacity(capacity),
-            capacity,
-        }
+        // Grows with the first samples: an idle connection holds no buffer.
+        Self { samples: VecDeque::new(), capacity }
     }
 
     pub(crate) fn record(&mut self, rtt: Duration) {
@@ -138,11 +136,7 @@ pub(crate) struct InboxGauge {
 
 impl InboxGauge {
     fn new(capacity: usize) -> Self {
-        Self {
-            len: AtomicUsize::new(0),
-            capacity,
-            room: Notify::new(),
-        }
+        Self { len: AtomicUsize::new(0), capacity, room: Notify::new() }
     }
 
     /// Takes a slot when one is free. Only the connection task takes slots.
@@ -224,10 +218,8 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new(config: &Config) -> Self {
-        let inbox = config
-            .message_handler
-            .is_none()
-            .then(|| InboxGauge::new(config.inbox_capacity));
+        let inbox =
+            config.message_handler.is_none().then(|| InboxGauge::new(config.inbox_capacity));
         Self {
             state: StateCell::new(ConnectionState::Connected),
             latency: Mutex::new(LatencyWindow::new(config.latency_buffer_size)),
@@ -253,25 +245,16 @@ impl Shared {
     }
 
     pub(crate) fn record_latency(&self, rtt: Duration) {
-        self.latency
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .record(rtt);
+        self.latency.lock().unwrap_or_else(PoisonError::into_inner).record(rtt);
     }
 
     pub(crate) fn latency_stats(&self) -> LatencyStats {
-        self.latency
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .stats()
+        self.latency.lock().unwrap_or_else(PoisonError::into_inner).stats()
     }
 
     /// Records a heartbeat success, with its round trip when one was measured.
     pub(crate) fn heartbeat_succeeded(&self, rtt: Option<Duration>) {
-        let mut health = self
-            .heartbeat
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut health = self.heartbeat.lock().unwrap_or_else(PoisonError::into_inner);
         health.failures = 0;
         health.last_at = Some(SystemTime::now());
         if rtt.is_some() {
@@ -281,39 +264,25 @@ impl Shared {
 
     /// Records the current run of consecutive heartbeat failures.
     pub(crate) fn heartbeat_failed(&self, failures: u32) {
-        self.heartbeat
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .failures = failures;
+        self.heartbeat.lock().unwrap_or_else(PoisonError::into_inner).failures = failures;
     }
 
     pub(crate) fn heartbeat_health(&self) -> HeartbeatHealth {
-        *self
-            .heartbeat
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        *self.heartbeat.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn set_subprotocol(&self, chosen: Option<String>) {
-        *self
-            .subprotocol
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = chosen;
+        *self.subprotocol.lock().unwrap_or_else(PoisonError::into_inner) = chosen;
     }
 
     pub(crate) fn subprotocol(&self) -> Option<String> {
-        self.subprotocol
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.subprotocol.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Publishes the task's message and byte counts.
     pub(crate) fn publish_totals(&self, totals: &Totals) {
-        self.messages_in
-            .store(totals.messages_in, Ordering::Relaxed);
-        self.messages_out
-            .store(totals.messages_out, Ordering::Relaxed);
+        self.messages_in.store(totals.messages_in, Ordering::Relaxed);
+        self.messages_out.store(totals.messages_out, Ordering::Relaxed);
         self.bytes_in.store(totals.bytes_in, Ordering::Relaxed);
         self.bytes_out.store(totals.bytes_out, Ordering::Relaxed);
     }

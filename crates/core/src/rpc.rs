@@ -69,12 +69,7 @@ pub(crate) fn encode_request<P: Serialize>(
         method: &'a str,
         params: P,
     }
-    let request = Request {
-        jsonrpc: "2.0",
-        id,
-        method,
-        params,
-    };
+    let request = Request { jsonrpc: "2.0", id, method, params };
     Ok(serde_json::to_string(&request)?)
 }
 
@@ -112,11 +107,9 @@ impl<'a> Response<'a> {
     /// `Err(Error::JsonRpc)` when the response carries an `error` object.
     pub(crate) fn check_error(&mut self) -> Result<()> {
         match self.error.take() {
-            Some(error) => Err(Error::JsonRpc {
-                code: error.code,
-                message: error.message,
-                data: error.data,
-            }),
+            Some(error) => {
+                Err(Error::JsonRpc { code: error.code, message: error.message, data: error.data })
+            }
             None => Ok(()),
         }
     }
@@ -139,10 +132,7 @@ mod tests {
     fn requests_encode_with_version_id_method_and_params() {
         let text =
             encode_request(&RequestId::from(3), "public/test", serde_json::json!({})).unwrap();
-        assert_eq!(
-            text,
-            r#"{"jsonrpc":"2.0","id":3,"method":"public/test","params":{}}"#
-        );
+        assert_eq!(text, r#"{"jsonrpc":"2.0","id":3,"method":"public/test","params":{}}"#);
     }
 
     #[test]

@@ -94,11 +94,9 @@ mod tests {
     #[test]
     fn state_round_trips_through_the_cell() {
         let cell = StateCell::new(ConnectionState::Connecting);
-        for state in [
-            ConnectionState::Connected,
-            ConnectionState::Disconnected,
-            ConnectionState::Connecting,
-        ] {
+        for state in
+            [ConnectionState::Connected, ConnectionState::Disconnected, ConnectionState::Connecting]
+        {
             cell.set(state);
             assert_eq!(cell.get(), state);
         }

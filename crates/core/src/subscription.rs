@@ -137,24 +137,13 @@ impl SubscriptionProtocol for JsonRpcSubscriptions {
     }
 
     fn confirm(&self, channels: &[String], response: &Value) -> Result<(), Vec<String>> {
-        let confirmed = response["result"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let confirmed = response["result"].as_array().map(Vec::as_slice).unwrap_or_default();
         let missing: Vec<String> = channels
             .iter()
-            .filter(|channel| {
-                !confirmed
-                    .iter()
-                    .any(|c| c.as_str() == Some(channel.as_str()))
-            })
+            .filter(|channel| !confirmed.iter().any(|c| c.as_str() == Some(channel.as_str())))
             .cloned()
             .collect();
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(missing)
-        }
+        if missing.is_empty() { Ok(()) } else { Err(missing) }
     }
 }
 
@@ -214,14 +203,8 @@ mod tests {
     #[test]
     fn partial_confirmations_name_the_missing_channels() {
         let asked = channels(&["a", "b"]);
-        let missing = JsonRpcSubscriptions
-            .confirm(&asked, &json!({"result": ["a"]}))
-            .unwrap_err();
+        let missing = JsonRpcSubscriptions.confirm(&asked, &json!({"result": ["a"]})).unwrap_err();
         assert_eq!(missing, ["b"]);
-        assert!(
-            JsonRpcSubscriptions
-                .confirm(&asked, &json!({"result": "ok"}))
-                .is_err()
-        );
+        assert!(JsonRpcSubscriptions.confirm(&asked, &json!({"result": "ok"})).is_err());
     }
 }

@@ -127,10 +127,7 @@ fn describe() {
         "Size of each data message received."
     );
     metrics::describe_histogram!(MESSAGE_SENT, Unit::Bytes, "Size of each data message sent.");
-    metrics::describe_counter!(
-        BACKPRESSURE,
-        "Times reading paused because the inbox was full."
-    );
+    metrics::describe_counter!(BACKPRESSURE, "Times reading paused because the inbox was full.");
     metrics::describe_histogram!(UPGRADE, ms, "Time to dial and upgrade (connect_time_ms).");
     metrics::describe_counter!(DISCONNECTED, "Connections that ended, by reason.");
     metrics::describe_histogram!(HEARTBEAT_PONG, ms, "Heartbeat round trip (rtt_ms).");
@@ -149,8 +146,5 @@ fn describe() {
         SUBSCRIPTION_RESTORED,
         "Subscriptions confirmed again after a reconnect."
     );
-    metrics::describe_counter!(
-        SUBSCRIPTION_REJECTED,
-        "Subscribe requests the server refused."
-    );
+    metrics::describe_counter!(SUBSCRIPTION_REJECTED, "Subscribe requests the server refused.");
 }

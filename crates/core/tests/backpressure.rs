@@ -14,9 +14,7 @@ async fn ten_thousand_messages_reach_a_slow_consumer_in_order() {
     const CAPACITY: usize = 64;
     let server = MockServer::start().await.unwrap();
     let client = connect_with(&server, |config| config.inbox_capacity(CAPACITY)).await;
-    within(server.wait_for_connections(1, support::WAIT))
-        .await
-        .unwrap();
+    within(server.wait_for_connections(1, support::WAIT)).await.unwrap();
 
     // One injected batch: the server writes all 10,000 frames as fast as the socket takes them.
     let batch = (0..TOTAL).map(|n| Reply::Text(format!("{n:05}"))).collect();
@@ -27,21 +25,13 @@ async fn ten_thousand_messages_reach_a_slow_consumer_in_order() {
 
     let mut highest_inbox = 0;
     for expected in 0..TOTAL {
-        let event = tokio::time::timeout(Duration::from_secs(10), client.recv())
-            .await
-            .unwrap()
-            .unwrap();
-        let Event::Message(message) = event else {
-            panic!("unexpected {event:?}")
-        };
+        let event =
+            tokio::time::timeout(Duration::from_secs(10), client.recv()).await.unwrap().unwrap();
+        let Event::Message(message) = event else { panic!("unexpected {event:?}") };
         assert_eq!(message.as_text(), Some(format!("{expected:05}").as_str()));
         let metrics = client.get_state_metrics();
         highest_inbox = highest_inbox.max(metrics.inbox_len);
-        assert!(
-            metrics.inbox_len <= CAPACITY,
-            "inbox holds {} > {CAPACITY}",
-            metrics.inbox_len
-        );
+        assert!(metrics.inbox_len <= CAPACITY, "inbox holds {} > {CAPACITY}", metrics.inbox_len);
         if expected % 500 == 0 {
             tokio::time::sleep(Duration::from_millis(5)).await; // the consumer is slow
         }

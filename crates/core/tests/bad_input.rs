@@ -13,9 +13,7 @@ use zen_websocket_testing::MockServer;
 
 /// Connects, expecting failure; checks the error is explained, and returns it.
 async fn connect_err(url: &str, config: Config) -> Error {
-    let err = within(Client::connect(url, config))
-        .await
-        .expect_err("connect must fail");
+    let err = within(Client::connect(url, config)).await.expect_err("connect must fail");
     assert_explained(&err);
     err
 }
@@ -79,11 +77,7 @@ async fn unresolvable_host() {
 #[tokio::test]
 async fn connection_refused() {
     // Bind then drop a listener: the port is free and nothing listens on it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let err = connect_err(&format!("ws://127.0.0.1:{port}"), Config::default()).await;
     assert!(
         matches!(&err, Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused),
@@ -110,10 +104,7 @@ async fn a_listener_that_never_upgrades_times_out_on_time() {
         matches!(err, Error::Timeout { stage: ConnectStage::Upgrade, after } if after == timeout),
         "{err:?}"
     );
-    assert!(
-        elapsed >= timeout && elapsed < timeout + Duration::from_millis(250),
-        "{elapsed:?}"
-    );
+    assert!(elapsed >= timeout && elapsed < timeout + Duration::from_millis(250), "{elapsed:?}");
 }
 
 #[tokio::test]
@@ -123,11 +114,7 @@ async fn handshake_rejections_carry_their_status() {
         server.reject_handshake(Some(status));
         let err = connect_err(&server.url(), Config::default()).await;
         match &err {
-            Error::HandshakeRejected {
-                status: got,
-                headers,
-                ..
-            } => {
+            Error::HandshakeRejected { status: got, headers, .. } => {
                 assert_eq!(got.as_u16(), status);
                 if status == 429 {
                     assert!(headers.contains_key("retry-after"), "{headers:?}");
@@ -143,26 +130,15 @@ async fn handshake_rejections_carry_their_status() {
 async fn a_tls_server_whose_ca_is_not_trusted() {
     let server = MockServer::builder().tls(true).start().await.unwrap();
     let err = connect_err(&server.url(), Config::default()).await;
-    assert!(
-        matches!(err, Error::Tls(rustls::Error::InvalidCertificate(_))),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::Tls(rustls::Error::InvalidCertificate(_))), "{err:?}");
     assert!(!err.is_recoverable());
-    assert!(
-        ErrorHandler::explain(&err)
-            .suggestion
-            .contains("add_root_certificate")
-    );
+    assert!(ErrorHandler::explain(&err).suggestion.contains("add_root_certificate"));
     // The same server is fine once its CA is trusted.
     let trusted = TlsConfig::default()
         .add_root_certificates_pem(&server.ca_certificate_pem().unwrap())
         .unwrap();
-    let client = within(Client::connect(
-        &server.url(),
-        Config::default().tls(trusted),
-    ))
-    .await
-    .unwrap();
+    let client =
+        within(Client::connect(&server.url(), Config::default().tls(trusted))).await.unwrap();
     within(client.close()).await.unwrap();
 }
 
@@ -170,29 +146,15 @@ async fn a_tls_server_whose_ca_is_not_trusted() {
 async fn a_message_over_max_message_size() {
     let server = MockServer::start().await.unwrap();
     let client = connect_with(&server, |config| {
-        config
-            .max_message_size(1024)
-            .max_frame_size(1024)
-            .reconnect_on_error(false)
+        config.max_message_size(1024).max_frame_size(1024).reconnect_on_error(false)
     })
     .await;
-    within(server.wait_for_connections(1, support::WAIT))
-        .await
-        .unwrap();
+    within(server.wait_for_connections(1, support::WAIT)).await.unwrap();
     server.inject_message("x".repeat(4096)).await;
     match next_event(&client).await {
-        Event::Disconnected {
-            reason: DisconnectReason::Error(err),
-        } => {
-            assert!(
-                matches!(&err, Error::WebSocket(tungstenite::Error::Capacity(_))),
-                "{err:?}"
-            );
-            assert!(
-                ErrorHandler::explain(&err)
-                    .suggestion
-                    .contains("max_message_size")
-            );
+        Event::Disconnected { reason: DisconnectReason::Error(err) } => {
+            assert!(matches!(&err, Error::WebSocket(tungstenite::Error::Capacity(_))), "{err:?}");
+            assert!(ErrorHandler::explain(&err).suggestion.contains("max_message_size"));
         }
         other => panic!("expected Disconnected with a capacity error, got {other:?}"),
     }
@@ -214,20 +176,11 @@ async fn invalid_utf8_in_a_text_frame() {
         let mut sink = [0u8; 64];
         let _ = tokio::io::AsyncReadExt::read(raw, &mut sink).await;
     });
-    let client = within(Client::connect(
-        &url,
-        Config::default().reconnect_on_error(false),
-    ))
-    .await
-    .unwrap();
+    let client =
+        within(Client::connect(&url, Config::default().reconnect_on_error(false))).await.unwrap();
     match next_event(&client).await {
-        Event::Disconnected {
-            reason: DisconnectReason::Error(err),
-        } => {
-            assert!(
-                matches!(&err, Error::WebSocket(tungstenite::Error::Utf8(_))),
-                "{err:?}"
-            );
+        Event::Disconnected { reason: DisconnectReason::Error(err) } => {
+            assert!(matches!(&err, Error::WebSocket(tungstenite::Error::Utf8(_))), "{err:?}");
             assert_explained(&err);
         }
         other => panic!("expected Disconnected with a UTF-8 error, got {other:?}"),
@@ -236,54 +189,22 @@ async fn invalid_utf8_in_a_text_frame() {
 
 #[tokio::test]
 async fn zero_timeout_is_rejected_before_dialling() {
-    let err = connect_err(
-        "ws://127.0.0.1:9",
-        Config::default().timeout(Duration::ZERO),
-    )
-    .await;
-    assert!(
-        matches!(
-            err,
-            Error::InvalidConfig {
-                field: "timeout",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    let err = connect_err("ws://127.0.0.1:9", Config::default().timeout(Duration::ZERO)).await;
+    assert!(matches!(err, Error::InvalidConfig { field: "timeout", .. }), "{err:?}");
 }
 
 #[tokio::test]
 async fn zero_latency_buffer_is_rejected() {
     let err = connect_err("ws://127.0.0.1:9", Config::default().latency_buffer_size(0)).await;
-    assert!(
-        matches!(
-            err,
-            Error::InvalidConfig {
-                field: "latency_buffer_size",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::InvalidConfig { field: "latency_buffer_size", .. }), "{err:?}");
 }
 
 #[tokio::test]
 async fn retry_delay_above_max_backoff_is_rejected() {
-    let config = Config::default()
-        .retry_delay(Duration::from_secs(60))
-        .max_backoff(Duration::from_secs(30));
+    let config =
+        Config::default().retry_delay(Duration::from_secs(60)).max_backoff(Duration::from_secs(30));
     let err = connect_err("ws://127.0.0.1:9", config).await;
-    assert!(
-        matches!(
-            err,
-            Error::InvalidConfig {
-                field: "retry_delay",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::InvalidConfig { field: "retry_delay", .. }), "{err:?}");
     assert!(ErrorHandler::explain(&err).message.contains("max_backoff"));
 }
 

@@ -14,45 +14,27 @@ async fn close_sends_1000_and_ends_the_connection(tls: bool) {
     let client = connect(&server).await;
     within(client.close()).await.unwrap();
 
-    let closed = within(server.wait_for_event(
-        |event| matches!(event, ServerEvent::ClientClosed { .. }),
-        support::WAIT,
-    ))
-    .await
-    .unwrap();
-    assert!(
-        matches!(
-            closed,
-            ServerEvent::ClientClosed {
-                code: Some(1000),
-                ..
-            }
-        ),
-        "{closed:?}"
-    );
+    let closed =
+        within(server.wait_for_event(
+            |event| matches!(event, ServerEvent::ClientClosed { .. }),
+            support::WAIT,
+        ))
+        .await
+        .unwrap();
+    assert!(matches!(closed, ServerEvent::ClientClosed { code: Some(1000), .. }), "{closed:?}");
     assert_eq!(client.get_state(), ConnectionState::Disconnected);
 
     let err = within(client.send_message("too late")).await.unwrap_err();
-    assert!(
-        matches!(err, Error::NotConnected(ConnectionState::Disconnected)),
-        "{err:?}"
-    );
-    let err = within(client.request("public/test", json!({})))
-        .await
-        .unwrap_err();
+    assert!(matches!(err, Error::NotConnected(ConnectionState::Disconnected)), "{err:?}");
+    let err = within(client.request("public/test", json!({}))).await.unwrap_err();
     assert!(matches!(err, Error::NotConnected(_)), "{err:?}");
     within(client.close()).await.unwrap();
 
     match next_event(&client).await {
-        Event::Disconnected {
-            reason: DisconnectReason::ClientClosed,
-        } => {}
+        Event::Disconnected { reason: DisconnectReason::ClientClosed } => {}
         other => panic!("expected Disconnected(ClientClosed), got {other:?}"),
     }
-    assert!(
-        within(client.recv()).await.is_none(),
-        "the inbox ends after the last event"
-    );
+    assert!(within(client.recv()).await.is_none(), "the inbox ends after the last event");
 }
 on_ws_and_wss!(close_sends_1000_and_ends_the_connection);
 
@@ -60,9 +42,7 @@ on_ws_and_wss!(close_sends_1000_and_ends_the_connection);
 async fn a_server_close_1001_surfaces_with_its_code() {
     let server = MockServer::start().await.unwrap();
     let client = connect_with(&server, |config| config.reconnect_on_error(false)).await;
-    within(server.wait_for_connections(1, support::WAIT))
-        .await
-        .unwrap();
+    within(server.wait_for_connections(1, support::WAIT)).await.unwrap();
     within(server.simulate_disconnect(DisconnectKind::GoingAway)).await;
     match next_event(&client).await {
         Event::Disconnected { reason } => assert_eq!(reason.close_code(), Some(1001), "{reason}"),
@@ -75,20 +55,12 @@ async fn a_server_close_1001_surfaces_with_its_code() {
 async fn an_abrupt_reset_surfaces_with_its_cause() {
     let server = MockServer::start().await.unwrap();
     let client = connect_with(&server, |config| config.reconnect_on_error(false)).await;
-    within(server.wait_for_connections(1, support::WAIT))
-        .await
-        .unwrap();
+    within(server.wait_for_connections(1, support::WAIT)).await.unwrap();
     within(server.simulate_disconnect(DisconnectKind::Abrupt)).await;
     match next_event(&client).await {
-        Event::Disconnected {
-            reason: DisconnectReason::Error(err),
-        } => {
+        Event::Disconnected { reason: DisconnectReason::Error(err) } => {
             assert!(err.is_recoverable(), "{err:?}");
-            assert!(
-                !zen_websocket_core::ErrorHandler::explain(&err)
-                    .suggestion
-                    .is_empty()
-            );
+            assert!(!zen_websocket_core::ErrorHandler::explain(&err).suggestion.is_empty());
         }
         other => panic!("expected Disconnected with an error, got {other:?}"),
     }
@@ -97,11 +69,7 @@ async fn an_abrupt_reset_surfaces_with_its_cause() {
 
 #[tokio::test]
 async fn pending_requests_fail_with_disconnected_when_the_socket_drops() {
-    let server = MockServer::builder()
-        .rpc_handler(|_| RpcReply::None)
-        .start()
-        .await
-        .unwrap();
+    let server = MockServer::builder().rpc_handler(|_| RpcReply::None).start().await.unwrap();
     let client = connect_with(&server, |config| config.reconnect_on_error(false)).await;
     let waiting = tokio::spawn({
         let client = client.clone();
@@ -117,11 +85,7 @@ async fn pending_requests_fail_with_disconnected_when_the_socket_drops() {
     within(server.simulate_disconnect(DisconnectKind::Abrupt)).await;
     let err = within(waiting).await.unwrap().unwrap_err();
     assert!(matches!(err, Error::Disconnected), "{err:?}");
-    assert!(
-        dropped_at.elapsed() < Duration::from_millis(100),
-        "{:?}",
-        dropped_at.elapsed()
-    );
+    assert!(dropped_at.elapsed() < Duration::from_millis(100), "{:?}", dropped_at.elapsed());
 }
 
 #[tokio::test]
@@ -146,20 +110,12 @@ async fn dropping_every_handle_closes_with_1000() {
     let copy = client.clone();
     drop(client);
     drop(copy);
-    let closed = within(server.wait_for_event(
-        |event| matches!(event, ServerEvent::ClientClosed { .. }),
-        support::WAIT,
-    ))
-    .await
-    .unwrap();
-    assert!(
-        matches!(
-            closed,
-            ServerEvent::ClientClosed {
-                code: Some(1000),
-                ..
-            }
-        ),
-        "{closed:?}"
-    );
+    let closed =
+        within(server.wait_for_event(
+            |event| matches!(event, ServerEvent::ClientClosed { .. }),
+            support::WAIT,
+        ))
+        .await
+        .unwrap();
+    assert!(matches!(closed, ServerEvent::ClientClosed { code: Some(1000), .. }), "{closed:?}");
 }

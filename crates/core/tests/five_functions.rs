@@ -17,20 +17,13 @@ async fn text_binary_and_json_round_trip(tls: bool) {
     within(client.send_message("hello")).await.unwrap();
     assert_eq!(next_message(&client).await.as_text(), Some("hello"));
 
-    within(client.send_message(vec![0u8, 159, 146, 150]))
-        .await
-        .unwrap();
+    within(client.send_message(vec![0u8, 159, 146, 150])).await.unwrap();
     let binary = next_message(&client).await;
     assert!(binary.is_binary());
     assert_eq!(binary.as_bytes(), [0u8, 159, 146, 150]);
 
-    within(client.send_message(json!({"kind": "note", "n": 3})))
-        .await
-        .unwrap();
-    assert_eq!(
-        next_message(&client).await.json().unwrap(),
-        json!({"kind": "note", "n": 3})
-    );
+    within(client.send_message(json!({"kind": "note", "n": 3}))).await.unwrap();
+    assert_eq!(next_message(&client).await.json().unwrap(), json!({"kind": "note", "n": 3}));
 
     within(client.close()).await.unwrap();
     assert_eq!(client.get_state(), ConnectionState::Disconnected);
@@ -40,18 +33,13 @@ on_ws_and_wss!(text_binary_and_json_round_trip);
 async fn server_pushes_arrive_in_order(tls: bool) {
     let server = server(tls).await;
     let client = connect(&server).await;
-    within(server.wait_for_connections(1, support::WAIT))
-        .await
-        .unwrap();
+    within(server.wait_for_connections(1, support::WAIT)).await.unwrap();
     for n in 0..20 {
         server.inject_message(format!("push {n}")).await;
     }
     server.inject_binary(vec![7u8; 3]).await;
     for n in 0..20 {
-        assert_eq!(
-            next_message(&client).await.as_text(),
-            Some(format!("push {n}").as_str())
-        );
+        assert_eq!(next_message(&client).await.as_text(), Some(format!("push {n}").as_str()));
     }
     assert_eq!(next_message(&client).await, Message::from(vec![7u8; 3]));
 }
@@ -60,9 +48,7 @@ on_ws_and_wss!(server_pushes_arrive_in_order);
 async fn request_returns_the_result(tls: bool) {
     let server = server(tls).await;
     let client = connect(&server).await;
-    let version = within(client.request("public/test", json!({})))
-        .await
-        .unwrap();
+    let version = within(client.request("public/test", json!({}))).await.unwrap();
     assert_eq!(version, json!({"version": "1.2.26"}));
     let sent = within(server.assert_message_sent(
         Matcher::json(json!({"jsonrpc": "2.0", "method": "public/test"})),
@@ -126,19 +112,11 @@ async fn a_hundred_concurrent_requests_each_get_their_own_answer() {
 
 #[tokio::test]
 async fn an_unanswered_request_times_out() {
-    let server = MockServer::builder()
-        .rpc_handler(|_| RpcReply::None)
-        .start()
-        .await
-        .unwrap();
-    let client = connect_with(&server, |config| {
-        config.request_timeout(Duration::from_millis(200))
-    })
-    .await;
+    let server = MockServer::builder().rpc_handler(|_| RpcReply::None).start().await.unwrap();
+    let client =
+        connect_with(&server, |config| config.request_timeout(Duration::from_millis(200))).await;
     let started = std::time::Instant::now();
-    let err = within(client.request("public/never", json!({})))
-        .await
-        .unwrap_err();
+    let err = within(client.request("public/never", json!({}))).await.unwrap_err();
     assert!(
         matches!(err, Error::RequestTimeout { after, .. } if after == Duration::from_millis(200))
     );
@@ -150,10 +128,7 @@ async fn an_unanswered_request_times_out() {
 async fn a_caller_id_already_in_flight_is_refused() {
     let server = MockServer::builder()
         .rpc_handler(|request| {
-            RpcReply::delayed(
-                Duration::from_millis(300),
-                RpcReply::Result(request.params.clone()),
-            )
+            RpcReply::delayed(Duration::from_millis(300), RpcReply::Result(request.params.clone()))
         })
         .start()
         .await
@@ -165,9 +140,7 @@ async fn a_caller_id_already_in_flight_is_refused() {
         within(server.assert_message_sent(Matcher::json(json!({"id": "order-1"})), support::WAIT))
             .await
             .unwrap();
-        client
-            .request_with_id("order-1", "private/buy", json!({"n": 2}))
-            .await
+        client.request_with_id("order-1", "private/buy", json!({"n": 2})).await
     };
     let (first, second) = Box::pin(within(async { tokio::join!(first, second) })).await;
     assert_eq!(first.unwrap(), json!({"n": 1}));
@@ -188,15 +161,9 @@ async fn a_json_rpc_error_body_is_an_error() {
         .await
         .unwrap();
     let client = connect(&server).await;
-    let err = within(client.request("public/nope", json!({})))
-        .await
-        .unwrap_err();
+    let err = within(client.request("public/nope", json!({}))).await.unwrap_err();
     match err {
-        Error::JsonRpc {
-            code,
-            message,
-            data,
-        } => {
+        Error::JsonRpc { code, message, data } => {
             assert_eq!((code, message.as_str()), (-32601, "Method not found"));
             assert_eq!(data, Some(json!({"reason": "no such method"})));
         }
@@ -220,26 +187,14 @@ async fn a_rejected_subscription_is_an_error() {
         .await
         .unwrap();
     let client = connect(&server).await;
-    let refused = within(client.subscribe(["trades.BTC-PERPETUAL.raw"]))
-        .await
-        .unwrap_err();
+    let refused = within(client.subscribe(["trades.BTC-PERPETUAL.raw"])).await.unwrap_err();
     assert!(matches!(refused, Error::JsonRpc { code: 13778, .. }));
-    let partial = within(client.subscribe(["ticker.a.100ms", "ticker.b.100ms"]))
-        .await
-        .unwrap_err();
+    let partial = within(client.subscribe(["ticker.a.100ms", "ticker.b.100ms"])).await.unwrap_err();
     assert!(
         matches!(partial, Error::SubscriptionRejected { channels } if channels == ["ticker.b.100ms"])
     );
-    let empty = within(client.subscribe(Vec::<String>::new()))
-        .await
-        .unwrap_err();
-    assert!(matches!(
-        empty,
-        Error::InvalidArgument {
-            name: "channels",
-            ..
-        }
-    ));
+    let empty = within(client.subscribe(Vec::<String>::new())).await.unwrap_err();
+    assert!(matches!(empty, Error::InvalidArgument { name: "channels", .. }));
 }
 
 #[tokio::test]
@@ -255,27 +210,18 @@ async fn a_message_handler_receives_events_instead_of_recv() {
     })
     .await;
     within(client.send_message("via handler")).await.unwrap();
-    assert_eq!(
-        within(rx.recv()).await.unwrap().as_deref(),
-        Some("via handler")
-    );
+    assert_eq!(within(rx.recv()).await.unwrap().as_deref(), Some("via handler"));
     assert!(within(client.recv()).await.is_none());
 }
 
 #[tokio::test]
 async fn a_panicking_handler_does_not_kill_the_connection() {
     let server = MockServer::start().await.unwrap();
-    let client = connect_with(&server, |config| {
-        config.message_handler(|_| panic!("handler bug"))
-    })
-    .await;
+    let client =
+        connect_with(&server, |config| config.message_handler(|_| panic!("handler bug"))).await;
     within(client.send_message("boom")).await.unwrap();
-    within(server.assert_message_sent("boom", support::WAIT))
-        .await
-        .unwrap();
-    let answer: Value = within(client.request("public/test", json!({})))
-        .await
-        .unwrap();
+    within(server.assert_message_sent("boom", support::WAIT)).await.unwrap();
+    let answer: Value = within(client.request("public/test", json!({}))).await.unwrap();
     assert_eq!(answer["version"], "1.2.26");
     assert_eq!(client.get_state(), ConnectionState::Connected);
 }
@@ -284,15 +230,11 @@ async fn a_panicking_handler_does_not_kill_the_connection() {
 async fn a_subprotocol_is_negotiated_and_visible() {
     let server = MockServer::start().await.unwrap();
     server.set_subprotocols(["v2.json", "v1.json"]);
-    let client = connect_with(&server, |config| {
-        config.subprotocol("v1.json").subprotocol("v2.json")
-    })
-    .await;
+    let client =
+        connect_with(&server, |config| config.subprotocol("v1.json").subprotocol("v2.json")).await;
     // The server prefers nothing over the client's order: the first offer it accepts wins.
     assert_eq!(client.subprotocol().as_deref(), Some("v1.json"));
-    let offered = server.handshakes()[0]
-        .header("sec-websocket-protocol")
-        .map(str::to_owned);
+    let offered = server.handshakes()[0].header("sec-websocket-protocol").map(str::to_owned);
     assert_eq!(offered.as_deref(), Some("v1.json, v2.json"));
 
     // A server that accepts none of the offers fails the upgrade (RFC 6455 §4.1).

@@ -11,9 +11,7 @@ use zen_websocket_core::{ConnectionState, DisconnectReason, Error, Event, Heartb
 use zen_websocket_testing::{Matcher, MockServer, ServerEvent};
 
 fn fast_reconnect(config: zen_websocket_core::Config) -> zen_websocket_core::Config {
-    config
-        .retry_delay(Duration::from_millis(20))
-        .max_backoff(Duration::from_millis(50))
+    config.retry_delay(Duration::from_millis(20)).max_backoff(Duration::from_millis(50))
 }
 
 #[tokio::test]
@@ -23,10 +21,9 @@ async fn ping_heartbeat_measures_round_trips() {
     let client = connect_with(&server, |config| config.heartbeat(heartbeat)).await;
     // Three pings answered: the health shows a round trip and no failures.
     for _ in 0..3 {
-        within(server.wait_for_event(
-            |event| matches!(event, ServerEvent::Ping { .. }),
-            support::WAIT,
-        ))
+        within(
+            server.wait_for_event(|event| matches!(event, ServerEvent::Ping { .. }), support::WAIT),
+        )
         .await
         .unwrap();
         server.clear_events();
@@ -41,26 +38,14 @@ async fn ping_heartbeat_measures_round_trips() {
     assert_eq!(health.failures, 0);
     assert!(health.last_at.is_some());
     assert!(health.last_rtt.unwrap() < Duration::from_millis(50));
-    assert!(
-        client.get_latency_stats().count >= 1,
-        "pong round trips feed the latency stats"
-    );
+    assert!(client.get_latency_stats().count >= 1, "pong round trips feed the latency stats");
 }
 
 #[tokio::test]
 async fn unanswered_pings_end_a_half_open_connection_and_reconnect() {
-    let server = MockServer::builder()
-        .auto_pong(false)
-        .start()
-        .await
-        .unwrap();
-    let heartbeat = HeartbeatConfig::ping()
-        .interval(Duration::from_millis(40))
-        .max_failures(2);
-    let client = connect_with(&server, |config| {
-        fast_reconnect(config).heartbeat(heartbeat)
-    })
-    .await;
+    let server = MockServer::builder().auto_pong(false).start().await.unwrap();
+    let heartbeat = HeartbeatConfig::ping().interval(Duration::from_millis(40)).max_failures(2);
+    let client = connect_with(&server, |config| fast_reconnect(config).heartbeat(heartbeat)).await;
     let started = Instant::now();
     match next_event(&client).await {
         Event::Disconnected {
@@ -71,15 +56,8 @@ async fn unanswered_pings_end_a_half_open_connection_and_reconnect() {
         other => panic!("expected a heartbeat timeout, got {other:?}"),
     }
     // Ping at 40 ms, miss at 80 ms (1), miss at 120 ms (2): dropped after about three intervals.
-    assert!(
-        started.elapsed() >= Duration::from_millis(110),
-        "{:?}",
-        started.elapsed()
-    );
-    assert!(matches!(
-        next_event(&client).await,
-        Event::Reconnecting { attempt: 1, .. }
-    ));
+    assert!(started.elapsed() >= Duration::from_millis(110), "{:?}", started.elapsed());
+    assert!(matches!(next_event(&client).await, Event::Reconnecting { attempt: 1, .. }));
     assert!(matches!(next_event(&client).await, Event::Connected));
     assert_eq!(server.total_connections(), 2);
     assert_eq!(client.get_state_metrics().reconnects, 1);
@@ -88,13 +66,9 @@ async fn unanswered_pings_end_a_half_open_connection_and_reconnect() {
 #[tokio::test]
 async fn pong_heartbeat_counts_server_silence_as_failure() {
     let server = MockServer::start().await.unwrap();
-    let heartbeat = HeartbeatConfig::pong()
-        .interval(Duration::from_millis(40))
-        .max_failures(3);
-    let client = connect_with(&server, |config| {
-        config.reconnect_on_error(false).heartbeat(heartbeat)
-    })
-    .await;
+    let heartbeat = HeartbeatConfig::pong().interval(Duration::from_millis(40)).max_failures(3);
+    let client =
+        connect_with(&server, |config| config.reconnect_on_error(false).heartbeat(heartbeat)).await;
     within(async {
         while client.get_heartbeat_health().failures < 1 {
             tokio::task::yield_now().await;
@@ -145,18 +119,14 @@ async fn deribit_heartbeat_answers_test_requests_and_hides_notices() {
             &json!({"jsonrpc": "2.0", "method": "heartbeat", "params": {"type": "test_request"}}),
         )
         .await;
-    within(server.assert_message_sent(
-        Matcher::json(json!({"method": "public/test"})),
-        support::WAIT,
-    ))
+    within(
+        server.assert_message_sent(Matcher::json(json!({"method": "public/test"})), support::WAIT),
+    )
     .await
     .unwrap();
     server.inject_message("after the heartbeats").await;
     // Neither notice, nor the answers to set_heartbeat and public/test, reach the user.
-    assert_eq!(
-        next_message(&client).await.as_text(),
-        Some("after the heartbeats")
-    );
+    assert_eq!(next_message(&client).await.as_text(), Some("after the heartbeats"));
     within(async {
         while client.get_heartbeat_health().last_rtt.is_none() {
             tokio::task::yield_now().await;
@@ -173,16 +143,12 @@ async fn custom_heartbeat_is_sent_every_interval() {
     let _client = connect_with(&server, |config| config.heartbeat(heartbeat)).await;
     let mut seen = Vec::new();
     for _ in 0..4 {
-        let beat = within(server.assert_message_sent(r#"{"op":"ping"}"#, support::WAIT))
-            .await
-            .unwrap();
+        let beat =
+            within(server.assert_message_sent(r#"{"op":"ping"}"#, support::WAIT)).await.unwrap();
         seen.push(beat.at);
         server.clear_received();
     }
     for gap in seen.windows(2).map(|pair| pair[1] - pair[0]) {
-        assert!(
-            gap >= Duration::from_millis(50) && gap < Duration::from_millis(200),
-            "{gap:?}"
-        );
+        assert!(gap >= Duration::from_millis(50) && gap < Duration::from_millis(200), "{gap:?}");
     }
 }

@@ -10,33 +10,23 @@ use zen_websocket_core::{ConnectionState, Error, Event};
 use zen_websocket_testing::{DisconnectKind, Matcher, MockServer};
 
 fn fast(config: zen_websocket_core::Config) -> zen_websocket_core::Config {
-    config
-        .retry_delay(Duration::from_millis(50))
-        .max_backoff(Duration::from_millis(200))
+    config.retry_delay(Duration::from_millis(50)).max_backoff(Duration::from_millis(200))
 }
 
 #[tokio::test]
 async fn a_restarted_server_gets_the_client_and_its_subscriptions_back() {
     let server = MockServer::start().await.unwrap();
     let client = connect_with(&server, fast).await;
-    within(client.subscribe(["ticker.BTC-PERPETUAL.100ms"]))
-        .await
-        .unwrap();
+    within(client.subscribe(["ticker.BTC-PERPETUAL.100ms"])).await.unwrap();
 
     within(server.stop()).await;
     match next_event(&client).await {
         Event::Disconnected { .. } => {}
         other => panic!("expected Disconnected, got {other:?}"),
     }
-    assert!(matches!(
-        next_event(&client).await,
-        Event::Reconnecting { attempt: 1, .. }
-    ));
+    assert!(matches!(next_event(&client).await, Event::Reconnecting { attempt: 1, .. }));
     let err = within(client.send_message("while down")).await.unwrap_err();
-    assert!(
-        matches!(err, Error::NotConnected(ConnectionState::Connecting)),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::NotConnected(ConnectionState::Connecting)), "{err:?}");
 
     server.clear_received();
     within(server.restart()).await.unwrap();
@@ -57,9 +47,7 @@ async fn a_restarted_server_gets_the_client_and_its_subscriptions_back() {
     within(client.send_message("echo again")).await.unwrap();
     assert_eq!(next_message(&client).await.as_text(), Some("echo again"));
     // The server answers in order: after this request, the restore was confirmed.
-    within(client.request("public/test", json!({})))
-        .await
-        .unwrap();
+    within(client.request("public/test", json!({}))).await.unwrap();
     assert_eq!(client.get_state_metrics().subscriptions, 1);
 }
 
@@ -67,9 +55,7 @@ async fn a_restarted_server_gets_the_client_and_its_subscriptions_back() {
 async fn a_subscription_the_server_refuses_to_restore_is_dropped() {
     let server = MockServer::start().await.unwrap();
     let client = connect_with(&server, fast).await;
-    within(client.subscribe(["trades.BTC-PERPETUAL.raw"]))
-        .await
-        .unwrap();
+    within(client.subscribe(["trades.BTC-PERPETUAL.raw"])).await.unwrap();
     server.set_rpc_handler(|request| match request.method.as_str() {
         "public/subscribe" => zen_websocket_testing::RpcReply::error(
             13778,
@@ -83,38 +69,26 @@ async fn a_subscription_the_server_refuses_to_restore_is_dropped() {
             break;
         }
     }
-    within(server.assert_message_sent(
-        Matcher::json(json!({"method": "public/subscribe"})),
-        support::WAIT,
-    ))
+    within(
+        server.assert_message_sent(
+            Matcher::json(json!({"method": "public/subscribe"})),
+            support::WAIT,
+        ),
+    )
     .await
     .unwrap();
-    within(client.request("public/test", json!({})))
-        .await
-        .unwrap();
-    assert_eq!(
-        client.get_state_metrics().subscriptions,
-        0,
-        "a refused restore is not kept"
-    );
+    within(client.request("public/test", json!({}))).await.unwrap();
+    assert_eq!(client.get_state_metrics().subscriptions, 0, "a refused restore is not kept");
 }
 
 #[tokio::test]
 async fn no_reconnect_when_disabled() {
     let server = MockServer::start().await.unwrap();
     let client = connect_with(&server, |config| fast(config).reconnect_on_error(false)).await;
-    within(server.wait_for_connections(1, support::WAIT))
-        .await
-        .unwrap();
+    within(server.wait_for_connections(1, support::WAIT)).await.unwrap();
     within(server.simulate_disconnect(DisconnectKind::Abrupt)).await;
-    assert!(matches!(
-        next_event(&client).await,
-        Event::Disconnected { .. }
-    ));
-    assert!(
-        within(client.recv()).await.is_none(),
-        "no Reconnecting event follows"
-    );
+    assert!(matches!(next_event(&client).await, Event::Disconnected { .. }));
+    assert!(within(client.recv()).await.is_none(), "no Reconnecting event follows");
     assert_eq!(client.get_state(), ConnectionState::Disconnected);
     assert_eq!(server.total_connections(), 1);
 }
@@ -129,10 +103,7 @@ async fn exhausted_retries_end_in_reconnect_failed() {
         match next_event(&client).await {
             Event::Disconnected { .. } => {}
             Event::Reconnecting { attempt, delay } => attempts.push((attempt, delay.as_millis())),
-            Event::ReconnectFailed {
-                attempts: made,
-                last_error,
-            } => {
+            Event::ReconnectFailed { attempts: made, last_error } => {
                 assert_eq!(made, 2);
                 assert!(last_error.is_recoverable(), "{last_error:?}");
                 break;
@@ -165,10 +136,7 @@ async fn backoff_doubles_caps_and_restarts_after_a_success() {
     let server = MockServer::start().await.unwrap();
     let delay = Duration::from_millis(80);
     let client = connect_with(&server, |config| {
-        config
-            .retry_delay(delay)
-            .max_backoff(Duration::from_millis(250))
-            .retry_count(4)
+        config.retry_delay(delay).max_backoff(Duration::from_millis(250)).retry_count(4)
     })
     .await;
     within(server.stop()).await;
@@ -181,11 +149,7 @@ async fn backoff_doubles_caps_and_restarts_after_a_success() {
         })
         .collect();
     let announced: Vec<u128> = attempts.iter().map(|(_, _, d)| d.as_millis()).collect();
-    assert_eq!(
-        announced,
-        [80, 160, 250, 250],
-        "1×, 2×, then capped at max_backoff"
-    );
+    assert_eq!(announced, [80, 160, 250, 250], "1×, 2×, then capped at max_backoff");
     // Each attempt is announced, waited for, and refused at once: the gap between two
     // announcements is the earlier one's delay.
     for pair in attempts.windows(2) {
@@ -196,27 +160,17 @@ async fn backoff_doubles_caps_and_restarts_after_a_success() {
             "{gap:?} vs {expected:?}"
         );
     }
-    assert!(matches!(
-        events.last(),
-        Some((_, Event::ReconnectFailed { attempts: 4, .. }))
-    ));
+    assert!(matches!(events.last(), Some((_, Event::ReconnectFailed { attempts: 4, .. }))));
 
     // A fresh client reconnects once, then on the next loss counts from 1 again.
     let server = MockServer::start().await.unwrap();
-    let client = connect_with(&server, |config| {
-        config.retry_delay(Duration::from_millis(20))
-    })
-    .await;
+    let client =
+        connect_with(&server, |config| config.retry_delay(Duration::from_millis(20))).await;
     for _ in 0..2 {
-        within(server.wait_for_connections(1, support::WAIT))
-            .await
-            .unwrap();
+        within(server.wait_for_connections(1, support::WAIT)).await.unwrap();
         within(server.simulate_disconnect(DisconnectKind::Abrupt)).await;
         let events = within(reconnect_sequence(&client)).await;
-        assert!(
-            matches!(events[1].1, Event::Reconnecting { attempt: 1, .. }),
-            "{events:?}"
-        );
+        assert!(matches!(events[1].1, Event::Reconnecting { attempt: 1, .. }), "{events:?}");
         assert!(matches!(events.last(), Some((_, Event::Connected))));
     }
     assert_eq!(client.get_state_metrics().reconnects, 2);
@@ -225,28 +179,17 @@ async fn backoff_doubles_caps_and_restarts_after_a_success() {
 #[tokio::test]
 async fn one_abrupt_drop_makes_exactly_one_new_connection() {
     let server = MockServer::start().await.unwrap();
-    let client = connect_with(&server, |config| {
-        config.retry_delay(Duration::from_millis(20))
-    })
-    .await;
-    within(server.wait_for_connections(1, support::WAIT))
-        .await
-        .unwrap();
+    let client =
+        connect_with(&server, |config| config.retry_delay(Duration::from_millis(20))).await;
+    within(server.wait_for_connections(1, support::WAIT)).await.unwrap();
     within(server.simulate_disconnect(DisconnectKind::Abrupt)).await;
     let events = within(reconnect_sequence(&client)).await;
-    assert_eq!(
-        events.len(),
-        3,
-        "Disconnected, Reconnecting, Connected: {events:?}"
-    );
+    assert_eq!(events.len(), 3, "Disconnected, Reconnecting, Connected: {events:?}");
     // Prove the negative over ten back-off periods: no second reconnect sequence starts.
     let echo = async {
         for n in 0..10 {
             tokio::time::sleep(Duration::from_millis(20)).await;
-            client
-                .send_message(format!("still here {n}"))
-                .await
-                .unwrap();
+            client.send_message(format!("still here {n}")).await.unwrap();
             assert_eq!(
                 next_message(&client).await.as_text(),
                 Some(format!("still here {n}").as_str())
@@ -268,27 +211,16 @@ async fn a_listener_that_never_upgrades_is_retried_with_backoff() {
             .retry_count(3)
     })
     .await;
-    within(server.wait_for_connections(1, support::WAIT))
-        .await
-        .unwrap();
+    within(server.wait_for_connections(1, support::WAIT)).await.unwrap();
     server.stall_handshakes(true);
     within(server.simulate_disconnect(DisconnectKind::Abrupt)).await;
     let events = within(reconnect_sequence(&client)).await;
     match events.last() {
-        Some((
-            _,
-            Event::ReconnectFailed {
-                attempts: 3,
-                last_error,
-            },
-        )) => {
+        Some((_, Event::ReconnectFailed { attempts: 3, last_error })) => {
             assert!(
                 matches!(
                     last_error,
-                    Error::Timeout {
-                        stage: zen_websocket_core::ConnectStage::Upgrade,
-                        ..
-                    }
+                    Error::Timeout { stage: zen_websocket_core::ConnectStage::Upgrade, .. }
                 ),
                 "{last_error:?}"
             );
@@ -301,40 +233,23 @@ async fn a_listener_that_never_upgrades_is_retried_with_backoff() {
 #[tokio::test]
 async fn closing_never_reconnects() {
     let server = MockServer::start().await.unwrap();
-    let client = connect_with(&server, |config| {
-        config.retry_delay(Duration::from_millis(10))
-    })
-    .await;
+    let client =
+        connect_with(&server, |config| config.retry_delay(Duration::from_millis(10))).await;
     within(client.close()).await.unwrap();
-    assert!(matches!(
-        next_event(&client).await,
-        Event::Disconnected { .. }
-    ));
-    assert!(
-        within(client.recv()).await.is_none(),
-        "the task ended without a Reconnecting event"
-    );
+    assert!(matches!(next_event(&client).await, Event::Disconnected { .. }));
+    assert!(within(client.recv()).await.is_none(), "the task ended without a Reconnecting event");
     assert_eq!(server.total_connections(), 1);
 }
 
 #[tokio::test]
 async fn unsubscribing_while_offline_drops_the_subscription_from_the_restore() {
     let server = MockServer::start().await.unwrap();
-    let client = connect_with(&server, |config| {
-        config.retry_delay(Duration::from_millis(100))
-    })
-    .await;
-    let gone = within(client.subscribe(["ticker.gone.100ms"]))
-        .await
-        .unwrap();
-    let kept = within(client.subscribe(["ticker.kept.100ms"]))
-        .await
-        .unwrap();
+    let client =
+        connect_with(&server, |config| config.retry_delay(Duration::from_millis(100))).await;
+    let gone = within(client.subscribe(["ticker.gone.100ms"])).await.unwrap();
+    let kept = within(client.subscribe(["ticker.kept.100ms"])).await.unwrap();
     within(server.simulate_disconnect(DisconnectKind::Abrupt)).await;
-    assert!(matches!(
-        next_event(&client).await,
-        Event::Disconnected { .. }
-    ));
+    assert!(matches!(next_event(&client).await, Event::Disconnected { .. }));
     within(client.unsubscribe(gone)).await.unwrap();
     server.clear_received();
     let events = within(reconnect_sequence(&client)).await;
@@ -346,15 +261,9 @@ async fn unsubscribing_while_offline_drops_the_subscription_from_the_restore() {
     .await
     .unwrap();
     // The server answers in order: once this is answered, so is the restore.
-    within(client.request("public/test", json!({})))
-        .await
-        .unwrap();
+    within(client.request("public/test", json!({}))).await.unwrap();
     let sent = server.received();
-    assert!(
-        sent.iter()
-            .all(|m| !m.text().unwrap_or_default().contains("ticker.gone")),
-        "{sent:?}"
-    );
+    assert!(sent.iter().all(|m| !m.text().unwrap_or_default().contains("ticker.gone")), "{sent:?}");
     assert_eq!(client.get_state_metrics().subscriptions, 1);
     within(client.unsubscribe(kept)).await.unwrap();
 }

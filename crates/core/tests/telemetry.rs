@@ -16,9 +16,7 @@ use zen_websocket_testing::{MockServer, RpcReply};
 async fn every_documented_metric_is_recorded() {
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
-    recorder
-        .install()
-        .expect("the only recorder in this binary");
+    recorder.install().expect("the only recorder in this binary");
 
     let server = MockServer::builder()
         .rpc_handler(|request| match request.method.as_str() {
@@ -39,11 +37,7 @@ async fn every_documented_metric_is_recorded() {
     .await;
 
     let recorded = |name: &str| {
-        snapshotter
-            .snapshot()
-            .into_vec()
-            .iter()
-            .any(|(key, ..)| key.key().name() == name)
+        snapshotter.snapshot().into_vec().iter().any(|(key, ..)| key.key().name() == name)
     };
     within(client.send_message("one")).await.unwrap();
     within(client.send_message("two")).await.unwrap(); // its echo waits for inbox room
@@ -56,14 +50,8 @@ async fn every_documented_metric_is_recorded() {
     for _ in 0..2 {
         assert!(matches!(next_event(&client).await, Event::Message(_)));
     }
-    within(client.request("public/test", json!({})))
-        .await
-        .unwrap();
-    assert!(
-        within(client.request("public/slow", json!({})))
-            .await
-            .is_err()
-    );
+    within(client.request("public/test", json!({}))).await.unwrap();
+    assert!(within(client.request("public/slow", json!({}))).await.is_err());
     let id = within(client.subscribe(["ticker.a.100ms"])).await.unwrap();
     let _kept = within(client.subscribe(["ticker.b.100ms"])).await.unwrap();
     within(client.unsubscribe(id)).await.unwrap();
@@ -128,9 +116,6 @@ async fn every_documented_metric_is_recorded() {
         "zen_websocket.subscription.restored",
         "zen_websocket.subscription.rejected",
     ] {
-        assert!(
-            names.contains(name),
-            "{name} was not recorded; saw {names:?}"
-        );
+        assert!(names.contains(name), "{name} was not recorded; saw {names:?}");
     }
 }

@@ -98,10 +98,7 @@ impl BinanceWeights {
     /// assert_eq!(BinanceWeights::new().weight_of(Some("myTrades")), 20);
     /// ```
     pub fn new() -> Self {
-        Self {
-            default_weight: 1,
-            overrides: HashMap::new(),
-        }
+        Self { default_weight: 1, overrides: HashMap::new() }
     }
 
     /// Sets the weight of `method`, replacing the table's.

@@ -92,11 +92,7 @@ impl Bucket {
             return Ok(());
         };
         let started = Instant::now();
-        let mut place = Place {
-            bucket: self,
-            ticket,
-            granted: false,
-        };
+        let mut place = Place { bucket: self, ticket, granted: false };
         loop {
             match self.step(ticket) {
                 Step::Granted => break,
@@ -137,10 +133,7 @@ impl Bucket {
             let mut state = self.lock();
             state.refill();
             let change = self.observe(&mut state);
-            let next_cost = state
-                .queue
-                .front()
-                .map_or(state.last_cost, |head| head.cost);
+            let next_cost = state.queue.front().map_or(state.last_cost, |head| head.cost);
             let delay = state.tokens.time_until(next_cost.into());
             let status = Status {
                 tokens: state.tokens.available(),
@@ -159,10 +152,7 @@ impl Bucket {
     /// `Ok(true)` when `cost` needs no tokens; an error when it can never be paid.
     fn check(&self, cost: u32) -> Result<bool> {
         if cost > self.capacity {
-            return Err(Error::CostExceedsCapacity {
-                cost,
-                capacity: self.capacity,
-            });
+            return Err(Error::CostExceedsCapacity { cost, capacity: self.capacity });
         }
         Ok(cost == 0)
     }
@@ -195,11 +185,7 @@ impl Bucket {
         let ticket = state.next_ticket;
         state.next_ticket += 1;
         let turn = Arc::new(Notify::new());
-        state.queue.push_back(Waiter {
-            ticket,
-            cost,
-            turn: Arc::clone(&turn),
-        });
+        state.queue.push_back(Waiter { ticket, cost, turn: Arc::clone(&turn) });
         state.queued_cost += u64::from(cost);
         self.telemetry.queue_size(state.queue.len());
         (ticket, turn)
@@ -235,10 +221,7 @@ impl Bucket {
         let change = {
             let mut state = self.lock();
             state.refill();
-            match state
-                .queue
-                .binary_search_by_key(&ticket, |waiter| waiter.ticket)
-            {
+            match state.queue.binary_search_by_key(&ticket, |waiter| waiter.ticket) {
                 Ok(0) => self.pop_head(&mut state),
                 Ok(index) => {
                     if let Some(waiter) = state.queue.remove(index) {

@@ -230,26 +230,16 @@ impl RateLimiterConfig {
     /// assert!(matches!(err, Error::InvalidConfig { field: "refill_rate", .. }));
     /// ```
     pub fn validate(&self) -> Result<()> {
-        let invalid = |field, reason: &str| {
-            Err(Error::InvalidConfig {
-                field,
-                reason: reason.to_owned(),
-            })
-        };
+        let invalid =
+            |field, reason: &str| Err(Error::InvalidConfig { field, reason: reason.to_owned() });
         if self.capacity == 0 {
             return invalid("capacity", "must be at least 1 token");
         }
         if self.refill_rate == 0 {
-            return invalid(
-                "refill_rate",
-                "must be at least 1 token, or waiters never pass",
-            );
+            return invalid("refill_rate", "must be at least 1 token, or waiters never pass");
         }
         if self.refill_interval.is_zero() || self.refill_interval > MAX_REFILL_INTERVAL {
-            return invalid(
-                "refill_interval",
-                "must be longer than zero and at most a year",
-            );
+            return invalid("refill_interval", "must be longer than zero and at most a year");
         }
         if let Some((rate, burst)) = self.cost_model.matching_engine()
             && (rate == 0 || burst == 0)
@@ -290,15 +280,9 @@ mod tests {
         let base = RateLimiterConfig::default;
         assert_eq!(rejected_field(base().capacity(0)), "capacity");
         assert_eq!(rejected_field(base().refill_rate(0)), "refill_rate");
-        assert_eq!(
-            rejected_field(base().refill_interval(Duration::ZERO)),
-            "refill_interval"
-        );
+        assert_eq!(rejected_field(base().refill_interval(Duration::ZERO)), "refill_interval");
         let too_long = MAX_REFILL_INTERVAL + Duration::from_secs(1);
-        assert_eq!(
-            rejected_field(base().refill_interval(too_long)),
-            "refill_interval"
-        );
+        assert_eq!(rejected_field(base().refill_interval(too_long)), "refill_interval");
         let deribit = base().cost_model(CostModel::deribit_custom(0, 10));
         assert_eq!(rejected_field(deribit), "cost_model");
     }

@@ -189,10 +189,7 @@ impl CostModel {
     /// # Ok::<(), zen_websocket_rate_limiter::Error>(())
     /// ```
     pub fn deribit_custom(rate_per_second: u32, burst: u32) -> Self {
-        Self(Kind::Deribit {
-            rate: rate_per_second,
-            burst,
-        })
+        Self(Kind::Deribit { rate: rate_per_second, burst })
     }
 
     /// Binance request weights from the built-in table ([`BinanceWeights::new`]).
@@ -385,10 +382,7 @@ mod tests {
             method(r#"{"jsonrpc":"2.0","id":1,"method":"public/test","params":{}}"#),
             Some("public/test")
         );
-        assert_eq!(
-            method("{\n  \"method\" :\t\"private/buy\"\n}"),
-            Some("private/buy")
-        );
+        assert_eq!(method("{\n  \"method\" :\t\"private/buy\"\n}"), Some("private/buy"));
         assert_eq!(
             method(r#"{"params":{"method":"x","a":[{"method":"y"}]},"method":"z"}"#),
             Some("z")
@@ -397,10 +391,7 @@ mod tests {
 
     #[test]
     fn ignores_method_inside_strings_and_values() {
-        assert_eq!(
-            method(r#"{"note":"\"method\":\"x\"","method":"y"}"#),
-            Some("y")
-        );
+        assert_eq!(method(r#"{"note":"\"method\":\"x\"","method":"y"}"#), Some("y"));
         assert_eq!(method(r#"{"type":"method","id":1}"#), None);
         assert_eq!(method(r#"["method", "x"]"#), None);
     }
@@ -424,10 +415,7 @@ mod tests {
             model.charge(Outgoing::from(json.as_str()))
         };
         assert_eq!(charge("private/buy"), (Lane::MatchingEngine, 1));
-        assert_eq!(
-            charge("private/cancel_all_by_instrument"),
-            (Lane::MatchingEngine, 1)
-        );
+        assert_eq!(charge("private/cancel_all_by_instrument"), (Lane::MatchingEngine, 1));
         assert_eq!(charge("private/cancel_withdrawal"), (Lane::Main, 500));
         assert_eq!(charge("public/subscribe"), (Lane::Main, 500));
         assert_eq!(model.charge(Outgoing::from("raw")), (Lane::Main, 500));
@@ -437,9 +425,6 @@ mod tests {
     #[test]
     fn debug_names_the_model() {
         assert_eq!(format!("{:?}", CostModel::default()), "CostModel::Simple");
-        assert_eq!(
-            format!("{:?}", CostModel::custom(|_| 3)),
-            "CostModel::Custom(..)"
-        );
+        assert_eq!(format!("{:?}", CostModel::custom(|_| 3)), "CostModel::Custom(..)");
     }
 }

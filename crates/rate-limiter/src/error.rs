@@ -62,22 +62,12 @@ mod tests {
     fn error_is_send_sync_static_and_small() {
         fn assert_traits<T: Send + Sync + 'static + std::error::Error>() {}
         assert_traits::<Error>();
-        assert!(
-            std::mem::size_of::<Error>() <= 48,
-            "{}",
-            std::mem::size_of::<Error>()
-        );
+        assert!(std::mem::size_of::<Error>() <= 48, "{}", std::mem::size_of::<Error>());
     }
 
     #[test]
     fn messages_name_the_numbers() {
-        let err = Error::CostExceedsCapacity {
-            cost: 600,
-            capacity: 500,
-        };
-        assert_eq!(
-            err.to_string(),
-            "a cost of 600 exceeds the bucket's capacity of 500"
-        );
+        let err = Error::CostExceedsCapacity { cost: 600, capacity: 500 };
+        assert_eq!(err.to_string(), "a cost of 600 exceeds the bucket's capacity of 500");
     }
 }

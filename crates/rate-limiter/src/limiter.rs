@@ -125,10 +125,7 @@ impl RateLimiter {
             refill_interval: config.refill_interval,
             max_queue: config.max_queue,
         };
-        let main = Bucket::new(
-            spec(MAIN, config.capacity, config.refill_rate),
-            &config.name,
-        );
+        let main = Bucket::new(spec(MAIN, config.capacity, config.refill_rate), &config.name);
         let matching_engine = config.cost_model.matching_engine().map(|(rate, burst)| {
             let spec = BucketSpec {
                 refill_interval: Duration::from_secs(1),

@@ -28,10 +28,7 @@ impl Telemetry {
     /// Registers (or finds) the bucket's handles with the installed recorder.
     pub(crate) fn new(limiter: &str, bucket: &'static str) -> Self {
         describe();
-        let labels = [
-            ("limiter", limiter.to_owned()),
-            ("bucket", bucket.to_owned()),
-        ];
+        let labels = [("limiter", limiter.to_owned()), ("bucket", bucket.to_owned())];
         let telemetry = Self {
             limiter: limiter.to_owned(),
             bucket,

@@ -56,10 +56,7 @@ impl Tokens {
 
     /// Takes `cost` tokens; the caller checked [`covers`](Self::covers).
     pub(crate) fn take(&mut self, cost: u64) {
-        debug_assert!(
-            self.covers(cost),
-            "taking more tokens than the bucket holds"
-        );
+        debug_assert!(self.covers(cost), "taking more tokens than the bucket holds");
         self.level = self.level.saturating_sub(self.units(cost));
     }
 
@@ -87,11 +84,7 @@ impl Tokens {
 
     /// The pressure level for this fill; any queued waiter counts as full use.
     pub(crate) fn pressure(&self, queued: bool) -> PressureLevel {
-        let used = if queued {
-            self.max
-        } else {
-            self.max - self.level
-        };
+        let used = if queued { self.max } else { self.max - self.level };
         PressureLevel::from_used(used, self.max)
     }
 

@@ -63,12 +63,7 @@ async fn try_acquire_fails_fast_when_empty() {
     let start = Instant::now();
     let err = limiter.try_acquire(2).unwrap_err();
     assert_eq!(start.elapsed(), Duration::ZERO);
-    assert_eq!(
-        err,
-        Error::RateLimited {
-            retry_after: Duration::from_secs(2)
-        }
-    );
+    assert_eq!(err, Error::RateLimited { retry_after: Duration::from_secs(2) });
     sleep(Duration::from_secs(2)).await;
     limiter.try_acquire(2).unwrap();
 }
@@ -86,24 +81,15 @@ async fn try_acquire_never_passes_queued_waiters() {
     sleep(Duration::from_secs(1)).await;
     let err = limiter.try_acquire(1).unwrap_err();
     // The queued 3 tokens and this 1: 4 tokens, 1 there, 3 more seconds.
-    assert_eq!(
-        err,
-        Error::RateLimited {
-            retry_after: Duration::from_secs(3)
-        }
-    );
+    assert_eq!(err, Error::RateLimited { retry_after: Duration::from_secs(3) });
     waiter.await.unwrap().unwrap();
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_full_queue_is_refused_at_once() {
-    let limiter = RateLimiter::new(
-        RateLimiterConfig::default()
-            .capacity(1)
-            .refill_rate(1)
-            .max_queue(2),
-    )
-    .unwrap();
+    let limiter =
+        RateLimiter::new(RateLimiterConfig::default().capacity(1).refill_rate(1).max_queue(2))
+            .unwrap();
     limiter.acquire(1).await.unwrap();
     let waiters: Vec<_> = (0..2)
         .map(|_| {
@@ -123,13 +109,9 @@ async fn a_full_queue_is_refused_at_once() {
 
 #[tokio::test(start_paused = true)]
 async fn max_queue_zero_never_waits() {
-    let limiter = RateLimiter::new(
-        RateLimiterConfig::default()
-            .capacity(1)
-            .refill_rate(1)
-            .max_queue(0),
-    )
-    .unwrap();
+    let limiter =
+        RateLimiter::new(RateLimiterConfig::default().capacity(1).refill_rate(1).max_queue(0))
+            .unwrap();
     limiter.acquire(1).await.unwrap();
     assert_eq!(limiter.acquire(1).await, Err(Error::QueueFull));
 }
@@ -137,10 +119,7 @@ async fn max_queue_zero_never_waits() {
 #[tokio::test(start_paused = true)]
 async fn a_cost_above_capacity_is_an_error_not_a_hang() {
     let limiter = limiter(10, 1);
-    let err = Error::CostExceedsCapacity {
-        cost: 11,
-        capacity: 10,
-    };
+    let err = Error::CostExceedsCapacity { cost: 11, capacity: 10 };
     assert_eq!(limiter.acquire(11).await, Err(err.clone()));
     assert_eq!(limiter.try_acquire(11), Err(err));
     assert_eq!(limiter.status().tokens, 10.0);

@@ -63,11 +63,7 @@ async fn run(limiter: &RateLimiter, plans: Vec<Plan>) -> (Vec<Grant>, Instant) {
                 if let Some(result) = granted {
                     result.expect("no errors: the queue is large enough");
                     let at = Instant::now();
-                    grants.lock().unwrap().push(Grant {
-                        arrived,
-                        at,
-                        cost: plan.cost,
-                    });
+                    grants.lock().unwrap().push(Grant { arrived, at, cost: plan.cost });
                 }
             })
         })
@@ -113,11 +109,7 @@ fn replay(grants: &[Grant], start: Instant, end: Instant, capacity: u32, per_sec
     for grant in &sorted {
         refill(&mut level, grant.at);
         let cost = u128::from(grant.cost) * per_token;
-        assert!(
-            level >= cost,
-            "overdrawn at {:?}",
-            grant.at.duration_since(start)
-        );
+        assert!(level >= cost, "overdrawn at {:?}", grant.at.duration_since(start));
         level -= cost;
     }
     refill(&mut level, end);
@@ -129,24 +121,13 @@ fn replay(grants: &[Grant], start: Instant, end: Instant, capacity: u32, per_sec
 fn check_fifo(grants: &[Grant]) {
     let paid: Vec<_> = grants.iter().filter(|grant| grant.cost > 0).collect();
     for pair in paid.windows(2) {
-        assert!(
-            pair[0].arrived < pair[1].arrived,
-            "granted out of order: {pair:?}"
-        );
+        assert!(pair[0].arrived < pair[1].arrived, "granted out of order: {pair:?}");
     }
 }
 
 fn plans(capacity: u32) -> impl Strategy<Value = Vec<Plan>> {
-    let plan = (
-        0u64..600,
-        0..=capacity,
-        proptest::option::weighted(0.2, 1u64..400),
-    )
-        .prop_map(|(delay_ms, cost, patience_ms)| Plan {
-            delay_ms,
-            cost,
-            patience_ms,
-        });
+    let plan = (0u64..600, 0..=capacity, proptest::option::weighted(0.2, 1u64..400))
+        .prop_map(|(delay_ms, cost, patience_ms)| Plan { delay_ms, cost, patience_ms });
     proptest::collection::vec(plan, 1..50)
 }
 
@@ -219,11 +200,7 @@ async fn fifty_tasks_on_many_threads_stay_within_the_limit() {
     });
     let plans = costs(50, 5, 0x5eed)
         .into_iter()
-        .map(|cost| Plan {
-            delay_ms: 0,
-            cost,
-            patience_ms: None,
-        })
+        .map(|cost| Plan { delay_ms: 0, cost, patience_ms: None })
         .collect();
     let (grants, start) = run(&limiter, plans).await;
     watching.store(0, Ordering::SeqCst);
@@ -232,11 +209,7 @@ async fn fifty_tasks_on_many_threads_stay_within_the_limit() {
     check_windows(&grants, capacity, per_second, Duration::from_millis(50));
     let total: u32 = grants.iter().map(|grant| grant.cost).sum();
     let floor = Duration::from_secs_f64(f64::from(total - capacity) / f64::from(per_second));
-    assert!(
-        start.elapsed() >= floor,
-        "{:?} < {floor:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() >= floor, "{:?} < {floor:?}", start.elapsed());
 }
 
 /// Cancelled waiters on a multi-thread runtime: the patient ones are all served, promptly.

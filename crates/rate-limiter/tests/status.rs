@@ -58,13 +58,9 @@ async fn a_queued_waiter_counts_as_full_use() {
 /// then left to refill.
 #[tokio::test(start_paused = true)]
 async fn status_walks_low_to_critical_and_back() {
-    let limiter = RateLimiter::new(
-        RateLimiterConfig::default()
-            .capacity(5)
-            .refill_rate(5)
-            .max_queue(20),
-    )
-    .unwrap();
+    let limiter =
+        RateLimiter::new(RateLimiterConfig::default().capacity(5).refill_rate(5).max_queue(20))
+            .unwrap();
     let mut levels = vec![limiter.status().pressure_level];
     let mut tasks = Vec::new();
     for _ in 0..20 {
@@ -138,9 +134,7 @@ async fn suggested_delay_with_a_queue_is_for_its_head() {
 async fn deribit_buckets_report_separately() {
     let limiter = RateLimiter::deribit(DeribitTier::Tier4);
     for _ in 0..16 {
-        limiter
-            .try_acquire_for(r#"{"jsonrpc":"2.0","id":1,"method":"private/edit"}"#)
-            .unwrap();
+        limiter.try_acquire_for(r#"{"jsonrpc":"2.0","id":1,"method":"private/edit"}"#).unwrap();
     }
     let matching = limiter.status_of("matching_engine").unwrap();
     assert_eq!(matching.capacity, 20);

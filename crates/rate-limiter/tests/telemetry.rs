@@ -21,9 +21,7 @@ fn value(snapshotter: &Snapshotter, name: &str, limiter: &str, bucket: &str) -> 
         .find(|(key, ..)| {
             let key = key.key();
             let label = |wanted: &str| {
-                key.labels()
-                    .find(|l| l.key() == wanted)
-                    .map(|l| l.value().to_owned())
+                key.labels().find(|l| l.key() == wanted).map(|l| l.value().to_owned())
             };
             key.name() == name
                 && label("limiter").as_deref() == Some(limiter)
@@ -43,17 +41,11 @@ fn gauge(snapshotter: &Snapshotter, name: &str, limiter: &str, bucket: &str) -> 
 async fn every_documented_metric_is_recorded() {
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
-    recorder
-        .install()
-        .expect("the only recorder in this binary");
+    recorder.install().expect("the only recorder in this binary");
 
-    let limiter = RateLimiter::new(
-        RateLimiterConfig::default()
-            .name("orders")
-            .capacity(4)
-            .refill_rate(4),
-    )
-    .unwrap();
+    let limiter =
+        RateLimiter::new(RateLimiterConfig::default().name("orders").capacity(4).refill_rate(4))
+            .unwrap();
     // Registered at build time, at rest.
     assert_eq!(gauge(&snapshotter, PRESSURE, "orders", "main"), 0.0);
     assert_eq!(gauge(&snapshotter, QUEUE_SIZE, "orders", "main"), 0.0);
@@ -94,13 +86,8 @@ async fn every_documented_metric_is_recorded() {
     // A Deribit limiter labels both buckets.
     let deribit = RateLimiter::deribit(DeribitTier::Tier4);
     for _ in 0..16 {
-        deribit
-            .try_acquire_for(r#"{"method":"private/buy"}"#)
-            .unwrap();
+        deribit.try_acquire_for(r#"{"method":"private/buy"}"#).unwrap();
     }
-    assert_eq!(
-        gauge(&snapshotter, PRESSURE, "deribit", "matching_engine"),
-        3.0
-    );
+    assert_eq!(gauge(&snapshotter, PRESSURE, "deribit", "matching_engine"), 3.0);
     assert_eq!(gauge(&snapshotter, PRESSURE, "deribit", "main"), 0.0);
 }

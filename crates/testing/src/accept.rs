@@ -24,11 +24,7 @@ const MAX_MESSAGE_SIZE: usize = 64 << 20;
 
 /// Binds a listener with `SO_REUSEADDR`, so a restart can take the same port again at once.
 pub(crate) fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
-    };
+    let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(1024)
@@ -85,18 +81,15 @@ async fn upgrade(shared: Arc<Shared>, tcp: TcpStream) {
     let result = accept_hdr_async_with_config(tap, callback, Some(ws_config())).await;
     match (result, outcome) {
         (Ok(ws), Outcome::Accepted(registration)) => {
-            let channels = Channels {
-                pings,
-                commands,
-                commands_tx,
-            };
+            if let Some(replay) = &settings.replay {
+                replay.start(commands_tx.clone());
+            }
+            let channels = Channels { pings, commands, commands_tx };
             connection::serve(ws, channels, registration).await;
         }
         (Err(_), Outcome::Accepted(registration)) => {
             // The 101 answer never reached the client.
-            shared.record_event(ServerEvent::Dropped {
-                connection: registration.id(),
-            });
+            shared.record_event(ServerEvent::Dropped { connection: registration.id() });
         }
         (Err(error), Outcome::Failed) => {
             let reason = format!("WebSocket handshake failed: {error}");
@@ -115,13 +108,9 @@ fn with_subprotocol(request: &Request, mut response: Response, accepted: &[Strin
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
         .map(str::trim);
-    let chosen = offered
-        .into_iter()
-        .find(|name| accepted.iter().any(|ok| ok == name));
+    let chosen = offered.into_iter().find(|name| accepted.iter().any(|ok| ok == name));
     if let Some(value) = chosen.and_then(|name| HeaderValue::from_str(name).ok()) {
-        response
-            .headers_mut()
-            .insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+        response.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, value);
     }
     response
 }
@@ -169,17 +158,11 @@ fn rejection(status: u16) -> ErrorResponse {
     let status =
         StatusCode::from_u16(rejection_status(status)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let reason = status.canonical_reason().unwrap_or("Error");
-    let body = format!(
-        "{} {reason}: upgrade rejected by the mock server\n",
-        status.as_u16()
-    );
+    let body = format!("{} {reason}: upgrade rejected by the mock server\n", status.as_u16());
     let mut response = ErrorResponse::new(None);
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
     headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     if status == StatusCode::TOO_MANY_REQUESTS {
@@ -191,26 +174,15 @@ fn rejection(status: u16) -> ErrorResponse {
 
 /// Copies what a test may want to check from the upgrade request (the id is filled in later).
 fn capture(request: &Request) -> HandshakeRequest {
-    let path = request
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_owned();
+    let path = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
     let headers = request
         .headers()
         .iter()
         .map(|(name, value)| {
-            (
-                name.as_str().to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
+            (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned())
         })
         .collect();
-    HandshakeRequest {
-        connection: ConnectionId::new(0),
-        path,
-        headers,
-    }
+    HandshakeRequest { connection: ConnectionId::new(0), path, headers }
 }
 
 #[cfg(test)]
@@ -224,10 +196,7 @@ mod tests {
         assert_eq!(rejection_status(42), 500);
         let response = rejection(429);
         assert_eq!(
-            response
-                .headers()
-                .get(header::RETRY_AFTER)
-                .map(|v| v.as_bytes()),
+            response.headers().get(header::RETRY_AFTER).map(|v| v.as_bytes()),
             Some(&b"1"[..])
         );
         assert!(rejection(403).headers().get(header::RETRY_AFTER).is_none());

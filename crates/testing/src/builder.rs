@@ -4,6 +4,7 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
+use crate::replay::Replay;
 use crate::reply::{Handler, Incoming, Reply};
 use crate::rpc::{RpcHandler, RpcReply, RpcRequest};
 use crate::server::MockServer;
@@ -42,6 +43,7 @@ pub struct MockServerBuilder {
     handler: Option<Handler>,
     rpc_handler: Option<RpcHandler>,
     auto_pong: bool,
+    replay: Option<Replay>,
 }
 
 impl Default for MockServerBuilder {
@@ -52,6 +54,7 @@ impl Default for MockServerBuilder {
             handler: None,
             rpc_handler: None,
             auto_pong: true,
+            replay: None,
         }
     }
 }
@@ -184,6 +187,30 @@ impl MockServerBuilder {
         self
     }
 
+    /// Sends every connecting client the inbound side of a recorded session (see [`Replay`]),
+    /// while the handlers still answer whatever the client sends.
+    ///
+    /// Default is none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use zen_websocket_testing::{MockServer, Replay};
+    ///
+    /// # let path = std::env::temp_dir().join(format!("builder-replay-{}.jsonl", std::process::id()));
+    /// # std::fs::write(&path, "")?;
+    /// let server = MockServer::builder().replay(Replay::from_recording(&path)?.realtime(10.0)).start().await?;
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn replay(mut self, replay: Replay) -> Self {
+        self.replay = Some(replay);
+        self
+    }
+
     /// Binds 127.0.0.1 and starts accepting connections.
     ///
     /// # Errors
@@ -225,6 +252,7 @@ impl MockServerBuilder {
             reject: None,
             stall: false,
             subprotocols: Vec::new(),
+            replay: self.replay,
         };
         let shared = Arc::new(Shared::new(settings, tls));
         MockServer::launch(shared, SocketAddr::from((Ipv4Addr::LOCALHOST, self.port)))

@@ -29,15 +29,9 @@ type Ws = WebSocketStream<PingTap<Transport>>;
 #[derive(Debug)]
 pub(crate) enum Command {
     /// Send a reply; `done` fires once its immediate frames are written.
-    Send {
-        reply: Reply,
-        done: Option<oneshot::Sender<()>>,
-    },
+    Send { reply: Reply, done: Option<oneshot::Sender<()>> },
     /// End the connection; `done` fires once the socket is closed.
-    Disconnect {
-        kind: DisconnectKind,
-        done: oneshot::Sender<()>,
-    },
+    Disconnect { kind: DisconnectKind, done: oneshot::Sender<()> },
 }
 
 /// The channels a connection task listens on.
@@ -67,10 +61,7 @@ impl Registration {
             log.handshakes.push(request);
             log.events.push(ServerEvent::Connected(id));
         });
-        Self {
-            shared: Arc::clone(shared),
-            id,
-        }
+        Self { shared: Arc::clone(shared), id }
     }
 
     pub(crate) fn id(&self) -> ConnectionId {
@@ -161,20 +152,14 @@ impl Connection {
     /// The stream ended; without a close frame from the client that is a drop.
     fn ended(&self) -> Flow {
         if !self.peer_closed {
-            self.shared.record_event(ServerEvent::Dropped {
-                connection: self.id,
-            });
+            self.shared.record_event(ServerEvent::Dropped { connection: self.id });
         }
         Flow::Exit(None)
     }
 
     /// Records a data frame; returns it.
     fn record_data(&self, kind: MessageKind) -> ReceivedMessage {
-        let message = ReceivedMessage {
-            connection: self.id,
-            kind,
-            at: std::time::Instant::now(),
-        };
+        let message = ReceivedMessage { connection: self.id, kind, at: std::time::Instant::now() };
         let recorded = message.clone();
         self.shared.write_log(|log| log.received.push(recorded));
         message
@@ -184,25 +169,13 @@ impl Connection {
     fn record_control(&mut self, message: Message) {
         let connection = self.id;
         let event = match message {
-            Message::Ping(payload) => ServerEvent::Ping {
-                connection,
-                payload: payload.to_vec(),
-            },
-            Message::Pong(payload) => ServerEvent::Pong {
-                connection,
-                payload: payload.to_vec(),
-            },
+            Message::Ping(payload) => ServerEvent::Ping { connection, payload: payload.to_vec() },
+            Message::Pong(payload) => ServerEvent::Pong { connection, payload: payload.to_vec() },
             Message::Close(frame) => {
                 self.peer_closed = true;
                 let code = frame.as_ref().map(|frame| u16::from(frame.code));
-                let reason = frame
-                    .map(|frame| frame.reason.to_string())
-                    .unwrap_or_default();
-                ServerEvent::ClientClosed {
-                    connection,
-                    code,
-                    reason,
-                }
+                let reason = frame.map(|frame| frame.reason.to_string()).unwrap_or_default();
+                ServerEvent::ClientClosed { connection, code, reason }
             }
             Message::Text(_) | Message::Binary(_) | Message::Frame(_) => return,
         };
@@ -212,23 +185,13 @@ impl Connection {
     async fn on_data(&mut self, kind: MessageKind) -> Flow {
         let message = self.record_data(kind);
         let settings = self.shared.settings();
-        let incoming = Incoming {
-            connection: self.id,
-            message,
-        };
-        let reply = respond(
-            &incoming,
-            settings.handler.as_ref(),
-            settings.rpc_handler.as_ref(),
-        );
+        let incoming = Incoming { connection: self.id, message };
+        let reply = respond(&incoming, settings.handler.as_ref(), settings.rpc_handler.as_ref());
         self.deliver(reply, None).await
     }
 
     async fn on_ping(&mut self, payload: Bytes) -> Flow {
-        let event = ServerEvent::Ping {
-            connection: self.id,
-            payload: payload.to_vec(),
-        };
+        let event = ServerEvent::Ping { connection: self.id, payload: payload.to_vec() };
         self.shared.record_event(event);
         if self.shared.settings().auto_pong {
             self.send(Message::Pong(payload)).await;
@@ -239,10 +202,7 @@ impl Connection {
     async fn on_command(&mut self, command: Command) -> Flow {
         match command {
             Command::Send { reply, done } => self.deliver(reply, done).await,
-            Command::Disconnect {
-                kind: DisconnectKind::Abrupt,
-                done,
-            } => self.reset(done),
+            Command::Disconnect { kind: DisconnectKind::Abrupt, done } => self.reset(done),
             Command::Disconnect { kind, done } => {
                 let code = kind.close_code().unwrap_or(1000);
                 self.close(code, kind.reason(), Some(done)).await
@@ -293,10 +253,7 @@ impl Connection {
             reason: reason.clone(),
         };
         self.shared.record_event(event);
-        let frame = CloseFrame {
-            code: CloseCode::from(code),
-            reason: reason.into(),
-        };
+        let frame = CloseFrame { code: CloseCode::from(code), reason: reason.into() };
         self.send(Message::Close(Some(frame))).await;
         // Whatever the client sends until its close frame is still recorded.
         let _ = tokio::time::timeout(CLOSE_GRACE, self.drain()).await;
@@ -322,11 +279,7 @@ impl Connection {
             tracing::warn!(%error, "could not set SO_LINGER; the close will not be a reset");
         }
         let reason = "connection reset".to_owned();
-        let event = ServerEvent::ServerClosed {
-            connection: self.id,
-            code: None,
-            reason,
-        };
+        let event = ServerEvent::ServerClosed { connection: self.id, code: None, reason };
         self.shared.record_event(event);
         Flow::Exit(Some(done))
     }
@@ -372,10 +325,7 @@ mod tests {
             Reply::Text("a".into()),
             Reply::Many(vec![Reply::None, Reply::Binary(vec![1])]),
             Reply::delayed(Duration::ZERO, Reply::Default),
-            Reply::Close {
-                code: 1000,
-                reason: String::new(),
-            },
+            Reply::Close { code: 1000, reason: String::new() },
         ]);
         let mut steps = Vec::new();
         plan(reply, &mut steps);

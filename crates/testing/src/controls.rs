@@ -38,8 +38,7 @@ impl MockServer {
         F: Fn(&Incoming) -> Reply + Send + Sync + 'static,
     {
         let handler = Handler::new(handler);
-        self.shared
-            .update_settings(|settings| settings.handler = Some(handler));
+        self.shared.update_settings(|settings| settings.handler = Some(handler));
     }
 
     /// Replaces the JSON-RPC handler, on open and future connections alike (see
@@ -62,8 +61,7 @@ impl MockServer {
         F: Fn(&RpcRequest) -> RpcReply + Send + Sync + 'static,
     {
         let handler = RpcHandler::new(handler);
-        self.shared
-            .update_settings(|settings| settings.rpc_handler = Some(handler));
+        self.shared.update_settings(|settings| settings.rpc_handler = Some(handler));
     }
 
     /// The subprotocols new connections may agree on. The server picks the first protocol the
@@ -87,8 +85,7 @@ impl MockServer {
         I::Item: Into<String>,
     {
         let protocols: Vec<String> = protocols.into_iter().map(Into::into).collect();
-        self.shared
-            .update_settings(|settings| settings.subprotocols = protocols);
+        self.shared.update_settings(|settings| settings.subprotocols = protocols);
     }
 
     /// Whether client pings are answered with pongs from now on. Pings are still recorded as
@@ -106,8 +103,7 @@ impl MockServer {
     /// # }
     /// ```
     pub fn set_auto_pong(&self, enabled: bool) {
-        self.shared
-            .update_settings(|settings| settings.auto_pong = enabled);
+        self.shared.update_settings(|settings| settings.auto_pong = enabled);
     }
 
     /// With `Some(status)`, answers every new upgrade request with that HTTP status (for example
@@ -135,8 +131,7 @@ impl MockServer {
     /// # }
     /// ```
     pub fn reject_handshake(&self, status: Option<u16>) {
-        self.shared
-            .update_settings(|settings| settings.reject = status);
+        self.shared.update_settings(|settings| settings.reject = status);
     }
 
     /// When `true`, new connections are accepted at the TCP (and TLS) level but the HTTP upgrade
@@ -160,8 +155,7 @@ impl MockServer {
     /// # }
     /// ```
     pub fn stall_handshakes(&self, stall: bool) {
-        self.shared
-            .update_settings(|settings| settings.stall = stall);
+        self.shared.update_settings(|settings| settings.stall = stall);
     }
 
     /// Sends a text frame to every open connection; returns how many connections sent it.
@@ -254,11 +248,8 @@ impl MockServer {
     /// # }
     /// ```
     pub async fn inject(&self, reply: Reply) -> usize {
-        self.command_all(None, |done| Command::Send {
-            reply: reply.clone(),
-            done: Some(done),
-        })
-        .await
+        self.command_all(None, |done| Command::Send { reply: reply.clone(), done: Some(done) })
+            .await
     }
 
     /// Carries out `reply` on one connection; returns whether it was open and did so.
@@ -281,10 +272,7 @@ impl MockServer {
     /// # }
     /// ```
     pub async fn inject_to(&self, connection: ConnectionId, reply: Reply) -> bool {
-        let command = |done| Command::Send {
-            reply: reply.clone(),
-            done: Some(done),
-        };
+        let command = |done| Command::Send { reply: reply.clone(), done: Some(done) };
         self.command_all(Some(connection), command).await == 1
     }
 
@@ -324,11 +312,7 @@ impl MockServer {
     /// # }
     /// ```
     pub async fn simulate_disconnect(&self, kind: DisconnectKind) -> usize {
-        self.command_all(None, |done| Command::Disconnect {
-            kind: kind.clone(),
-            done,
-        })
-        .await
+        self.command_all(None, |done| Command::Disconnect { kind: kind.clone(), done }).await
     }
 
     /// Sends a command to the open connections (all, or just `only`) and counts how many
@@ -338,14 +322,10 @@ impl MockServer {
         only: Option<ConnectionId>,
         command: impl Fn(oneshot::Sender<()>) -> Command,
     ) -> usize {
-        let acks = self
-            .shared
-            .senders(only)
-            .into_iter()
-            .filter_map(|(_, commands)| {
-                let (done, ack) = oneshot::channel();
-                commands.send(command(done)).ok().map(|()| ack)
-            });
+        let acks = self.shared.senders(only).into_iter().filter_map(|(_, commands)| {
+            let (done, ack) = oneshot::channel();
+            commands.send(command(done)).ok().map(|()| ack)
+        });
         let waits = acks.map(|ack| tokio::time::timeout(COMMAND_TIMEOUT, ack));
         join_all(waits.collect::<Vec<_>>())
             .await

@@ -37,6 +37,10 @@ pub enum Error {
     /// [`MockServer::assert_message_sent`]: crate::MockServer::assert_message_sent
     #[error(transparent)]
     Assertion(#[from] AssertionError),
+    /// A recording given to [`Replay::from_recording`](crate::Replay::from_recording) could
+    /// not be read.
+    #[error("the recording could not be read: {0}")]
+    Recording(#[from] zen_websocket_recorder::Error),
 }
 
 /// A wait on the server timed out: the expected message, event or connection count never came.
@@ -127,10 +131,7 @@ mod tests {
     #[test]
     fn render_list_truncates() {
         let items = [1, 2, 3];
-        assert_eq!(
-            render_list(&items, 2, |i| i.to_string()),
-            "[1, 2] and 1 more"
-        );
+        assert_eq!(render_list(&items, 2, |i| i.to_string()), "[1, 2] and 1 more");
         assert_eq!(render_list::<u8>(&[], 2, |i| i.to_string()), "none");
     }
 }

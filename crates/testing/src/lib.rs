@@ -103,6 +103,7 @@ mod matcher;
 mod message;
 mod observe;
 mod ping_tap;
+mod replay;
 mod reply;
 mod rpc;
 mod server;
@@ -116,6 +117,7 @@ pub use crate::{
     event::{DisconnectKind, HandshakeRequest, ServerEvent},
     matcher::Matcher,
     message::{ConnectionId, MessageKind, ReceivedMessage},
+    replay::Replay,
     reply::{Incoming, Reply},
     rpc::{RpcReply, RpcRequest},
     server::MockServer,

@@ -88,9 +88,7 @@ impl Matcher {
     /// assert!(Matcher::regex(r"(").is_err());
     /// ```
     pub fn regex(pattern: &str) -> Result<Self> {
-        Regex::new(pattern)
-            .map(Self::from)
-            .map_err(Error::InvalidRegex)
+        Regex::new(pattern).map(Self::from).map_err(Error::InvalidRegex)
     }
 
     /// Matches a text frame holding JSON that contains `pattern`: every key of a pattern object
@@ -153,9 +151,9 @@ impl Matcher {
             Kind::Exact(text) => message.text() == Some(text.as_str()),
             Kind::Bytes(bytes) => message.text().is_none() && message.bytes() == bytes.as_slice(),
             Kind::Regex(regex) => message.text().is_some_and(|text| regex.is_match(text)),
-            Kind::Json(pattern) => message
-                .json()
-                .is_some_and(|value| json_contains(&value, pattern)),
+            Kind::Json(pattern) => {
+                message.json().is_some_and(|value| json_contains(&value, pattern))
+            }
             Kind::Predicate(predicate) => predicate(message),
         }
     }
@@ -164,17 +162,12 @@ impl Matcher {
 /// Whether `actual` contains `pattern` in the sense of [`Matcher::json`].
 fn json_contains(actual: &Value, pattern: &Value) -> bool {
     match (actual, pattern) {
-        (Value::Object(actual), Value::Object(pattern)) => pattern.iter().all(|(key, want)| {
-            actual
-                .get(key)
-                .is_some_and(|have| json_contains(have, want))
-        }),
+        (Value::Object(actual), Value::Object(pattern)) => pattern
+            .iter()
+            .all(|(key, want)| actual.get(key).is_some_and(|have| json_contains(have, want))),
         (Value::Array(actual), Value::Array(pattern)) => {
             actual.len() == pattern.len()
-                && actual
-                    .iter()
-                    .zip(pattern)
-                    .all(|(have, want)| json_contains(have, want))
+                && actual.iter().zip(pattern).all(|(have, want)| json_contains(have, want))
         }
         (Value::Number(have), Value::Number(want)) if have.is_f64() || want.is_f64() => {
             have.as_f64().is_some() && have.as_f64() == want.as_f64()

@@ -250,12 +250,7 @@ impl MockServer {
         count: usize,
         timeout: Duration,
     ) -> Result<(), AssertionError> {
-        self.wait_for_count(
-            |open| open >= count,
-            || format!("at least {count}"),
-            timeout,
-        )
-        .await
+        self.wait_for_count(|open| open >= count, || format!("at least {count}"), timeout).await
     }
 
     /// Waits until exactly `count` connections are open, for example `0` once a client has
@@ -291,8 +286,7 @@ impl MockServer {
         count: usize,
         timeout: Duration,
     ) -> Result<(), AssertionError> {
-        self.wait_for_count(|open| open == count, || format!("exactly {count}"), timeout)
-            .await
+        self.wait_for_count(|open| open == count, || format!("exactly {count}"), timeout).await
     }
 
     async fn wait_for_count(

@@ -32,14 +32,7 @@ pub(crate) struct PingTap<S> {
 
 impl<S> PingTap<S> {
     pub(crate) fn new(inner: S, pings: mpsc::UnboundedSender<Bytes>) -> Self {
-        Self {
-            inner,
-            active: false,
-            eof: false,
-            raw: BytesMut::new(),
-            forward: 0,
-            pings,
-        }
+        Self { inner, active: false, eof: false, raw: BytesMut::new(), forward: 0, pings }
     }
 
     /// Starts filtering; call once the WebSocket handshake is done.
@@ -77,10 +70,7 @@ impl<S> PingTap<S> {
         }
         let mut payload = self.raw.split_to(total).split_off(header.len);
         if let Some(mask) = header.mask {
-            payload
-                .iter_mut()
-                .enumerate()
-                .for_each(|(i, byte)| *byte ^= mask[i % 4]);
+            payload.iter_mut().enumerate().for_each(|(i, byte)| *byte ^= mask[i % 4]);
         }
         // The receiver only goes away with the connection task; a lost ping is then harmless.
         let _ = self.pings.send(payload.freeze());
@@ -159,10 +149,7 @@ impl Header {
     fn parse(buf: &[u8]) -> Option<Self> {
         let (&first, &second) = (buf.first()?, buf.get(1)?);
         let (payload, mut len) = match second & 0x7F {
-            126 => (
-                u64::from(u16::from_be_bytes(buf.get(2..4)?.try_into().ok()?)),
-                4,
-            ),
+            126 => (u64::from(u16::from_be_bytes(buf.get(2..4)?.try_into().ok()?)), 4),
             127 => (u64::from_be_bytes(buf.get(2..10)?.try_into().ok()?), 10),
             short => (u64::from(short), 2),
         };
@@ -173,13 +160,7 @@ impl Header {
         } else {
             None
         };
-        Some(Self {
-            len,
-            payload,
-            opcode: first & 0x0F,
-            fin: first & 0x80 != 0,
-            mask,
-        })
+        Some(Self { len, payload, opcode: first & 0x0F, fin: first & 0x80 != 0, mask })
     }
 
     /// A ping this filter may take: final, within the control-frame size limit.

@@ -135,12 +135,9 @@ pub(crate) fn respond(
 fn resolve(reply: Reply, incoming: &Incoming, rpc: Option<&RpcHandler>) -> Reply {
     match reply {
         Reply::Default => default_reply(incoming, rpc),
-        Reply::Many(replies) => Reply::Many(
-            replies
-                .into_iter()
-                .map(|r| resolve(r, incoming, rpc))
-                .collect(),
-        ),
+        Reply::Many(replies) => {
+            Reply::Many(replies.into_iter().map(|r| resolve(r, incoming, rpc)).collect())
+        }
         Reply::Delayed(delay, reply) => {
             Reply::Delayed(delay, Box::new(resolve(*reply, incoming, rpc)))
         }
@@ -172,14 +169,7 @@ mod tests {
 
     fn incoming(kind: MessageKind) -> Incoming {
         let connection = ConnectionId::new(1);
-        Incoming {
-            connection,
-            message: ReceivedMessage {
-                connection,
-                kind,
-                at: Instant::now(),
-            },
-        }
+        Incoming { connection, message: ReceivedMessage { connection, kind, at: Instant::now() } }
     }
 
     #[test]
@@ -193,10 +183,7 @@ mod tests {
     #[test]
     fn default_inside_many_and_delayed_is_resolved() {
         let handler = Handler::new(|_| {
-            Reply::Many(vec![
-                Reply::Default,
-                Reply::delayed(Duration::ZERO, Reply::Default),
-            ])
+            Reply::Many(vec![Reply::Default, Reply::delayed(Duration::ZERO, Reply::Default)])
         });
         let text = incoming(MessageKind::Text("x".into()));
         let expected = Reply::Many(vec![

@@ -50,18 +50,9 @@ impl RpcRequest {
         let value: Value = serde_json::from_str(text).ok()?;
         let object = value.as_object()?;
         let method = object.get("method")?.as_str()?.to_owned();
-        let id = object
-            .get("id")
-            .filter(|id| id.is_number() || id.is_string())?
-            .clone();
+        let id = object.get("id").filter(|id| id.is_number() || id.is_string())?.clone();
         let params = object.get("params").cloned().unwrap_or(Value::Null);
-        Some(Self {
-            connection,
-            id,
-            method,
-            params,
-            raw: text.to_owned(),
-        })
+        Some(Self { connection, id, method, params, raw: text.to_owned() })
     }
 }
 
@@ -127,11 +118,7 @@ impl RpcReply {
     /// assert!(matches!(reply, RpcReply::Error { code: 10028, data: None, .. }));
     /// ```
     pub fn error(code: i64, message: impl Into<String>) -> Self {
-        Self::Error {
-            code,
-            message: message.into(),
-            data: None,
-        }
+        Self::Error { code, message: message.into(), data: None }
     }
 
     /// An [`RpcReply::Delayed`] without the `Box::new`.
@@ -154,11 +141,7 @@ impl RpcReply {
             Self::Result(result) => {
                 Reply::Json(json!({"jsonrpc": "2.0", "id": request.id, "result": result}))
             }
-            Self::Error {
-                code,
-                message,
-                data,
-            } => {
+            Self::Error { code, message, data } => {
                 let mut error = Map::new();
                 error.insert("code".into(), code.into());
                 error.insert("message".into(), message.into());
@@ -234,32 +217,20 @@ mod tests {
         assert!(request(r#"{"method":1,"id":1}"#).is_none());
         assert!(request(r#"[1]"#).is_none());
         assert!(request("hello").is_none());
-        assert_eq!(
-            request(r#"{"method":"a","id":1}"#).map(|r| r.params),
-            Some(Value::Null)
-        );
+        assert_eq!(request(r#"{"method":"a","id":1}"#).map(|r| r.params), Some(Value::Null));
     }
 
     #[test]
     fn default_answers() {
         let sub = r#"{"id":1,"method":"private/subscribe","params":{"channels":["a"]}}"#;
-        assert_eq!(
-            answer(sub),
-            Reply::Json(json!({"jsonrpc":"2.0","id":1,"result":["a"]}))
-        );
+        assert_eq!(answer(sub), Reply::Json(json!({"jsonrpc":"2.0","id":1,"result":["a"]})));
         let unsub = r#"{"id":2,"method":"public/unsubscribe"}"#;
-        assert_eq!(
-            answer(unsub),
-            Reply::Json(json!({"jsonrpc":"2.0","id":2,"result":[]}))
-        );
+        assert_eq!(answer(unsub), Reply::Json(json!({"jsonrpc":"2.0","id":2,"result":[]})));
         let test = r#"{"id":"t","method":"public/test"}"#;
         let version = json!({"jsonrpc":"2.0","id":"t","result":{"version":"1.2.26"}});
         assert_eq!(answer(test), Reply::Json(version));
         let other = r#"{"id":3,"method":"x","params":{"k":1}}"#;
-        assert_eq!(
-            answer(other),
-            Reply::Json(json!({"jsonrpc":"2.0","id":3,"result":{"k":1}}))
-        );
+        assert_eq!(answer(other), Reply::Json(json!({"jsonrpc":"2.0","id":3,"result":{"k":1}})));
     }
 
     #[test]
@@ -268,11 +239,7 @@ mod tests {
         let plain = RpcReply::error(1, "bad").into_reply(&req);
         let expected = json!({"jsonrpc":"2.0","id":1,"error":{"code":1,"message":"bad"}});
         assert_eq!(plain, Reply::Json(expected));
-        let data = RpcReply::Error {
-            code: 2,
-            message: "m".into(),
-            data: Some(json!(5)),
-        };
+        let data = RpcReply::Error { code: 2, message: "m".into(), data: Some(json!(5)) };
         let expected = json!({"jsonrpc":"2.0","id":1,"error":{"code":2,"message":"m","data":5}});
         assert_eq!(data.into_reply(&req), Reply::Json(expected));
     }

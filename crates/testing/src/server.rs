@@ -107,11 +107,7 @@ impl MockServer {
         let listener = bind(addr)?;
         let addr = listener.local_addr()?;
         let accept = tokio::spawn(accept_loop(listener, Arc::clone(&shared)));
-        Ok(Self {
-            shared,
-            addr,
-            accept: Mutex::new(Some(accept)),
-        })
+        Ok(Self { shared, addr, accept: Mutex::new(Some(accept)) })
     }
 
     /// The URL to connect to: `ws://127.0.0.1:PORT` or `wss://127.0.0.1:PORT`.
@@ -227,10 +223,7 @@ impl MockServer {
     /// # }
     /// ```
     pub fn client_tls_config(&self) -> Option<Arc<rustls::ClientConfig>> {
-        self.shared
-            .tls
-            .as_ref()
-            .map(|tls| Arc::clone(&tls.client_config))
+        self.shared.tls.as_ref().map(|tls| Arc::clone(&tls.client_config))
     }
 
     /// Whether the server is listening (not [`stop`](Self::stop)ped).

@@ -27,6 +27,8 @@ pub(crate) struct Settings {
     pub(crate) stall: bool,
     /// Subprotocols the server accepts, in its order of preference.
     pub(crate) subprotocols: Vec<String>,
+    /// A recording every new connection is sent.
+    pub(crate) replay: Option<crate::replay::Replay>,
 }
 
 /// Everything the server recorded.
@@ -110,8 +112,7 @@ impl Shared {
     }
 
     fn bump(&self) {
-        self.version
-            .send_modify(|version| *version = version.wrapping_add(1));
+        self.version.send_modify(|version| *version = version.wrapping_add(1));
     }
 
     /// Registers an accepted connection; returns its id.
@@ -142,9 +143,7 @@ impl Shared {
         only: Option<ConnectionId>,
     ) -> Vec<(ConnectionId, mpsc::UnboundedSender<Command>)> {
         let connections = lock(&self.connections);
-        let selected = connections
-            .iter()
-            .filter(|(id, _)| only.is_none_or(|only| **id == only));
+        let selected = connections.iter().filter(|(id, _)| only.is_none_or(|only| **id == only));
         selected.map(|(id, tx)| (*id, tx.clone())).collect()
     }
 

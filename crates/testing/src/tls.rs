@@ -28,9 +28,7 @@ impl TlsMaterial {
         let ca_key = KeyPair::generate().map_err(io::Error::other)?;
         let ca = CertifiedIssuer::self_signed(ca_params()?, ca_key).map_err(io::Error::other)?;
         let server_key = KeyPair::generate().map_err(io::Error::other)?;
-        let server_cert = server_params()?
-            .signed_by(&server_key, &ca)
-            .map_err(io::Error::other)?;
+        let server_cert = server_params()?.signed_by(&server_key, &ca).map_err(io::Error::other)?;
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
         let ca_der = ca.der().clone();
         let server = server_config(vec![server_cert.der().clone()], key)?;
@@ -45,9 +43,7 @@ impl TlsMaterial {
 
 fn ca_params() -> io::Result<CertificateParams> {
     let mut params = CertificateParams::new(Vec::<String>::new()).map_err(io::Error::other)?;
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "zen-websocket-testing CA");
+    params.distinguished_name.push(DnType::CommonName, "zen-websocket-testing CA");
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     Ok(params)
@@ -56,9 +52,7 @@ fn ca_params() -> io::Result<CertificateParams> {
 fn server_params() -> io::Result<CertificateParams> {
     let names: Vec<String> = SERVER_NAMES.iter().map(|name| (*name).to_owned()).collect();
     let mut params = CertificateParams::new(names).map_err(io::Error::other)?;
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "zen-websocket-testing server");
+    params.distinguished_name.push(DnType::CommonName, "zen-websocket-testing server");
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     Ok(params)

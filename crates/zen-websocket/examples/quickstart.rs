@@ -17,9 +17,7 @@ async fn main() -> anyhow::Result<()> {
         Some(url) => (url, Config::default(), None),
         None => {
             let server = MockServer::builder().tls(true).start().await?;
-            let ca = server
-                .ca_certificate()
-                .context("a TLS mock server has a CA")?;
+            let ca = server.ca_certificate().context("a TLS mock server has a CA")?;
             let config = Config::default().tls(TlsConfig::default().add_root_certificate(ca));
             println!("started an embedded mock server at {}", server.url());
             (server.url(), config, Some(server))

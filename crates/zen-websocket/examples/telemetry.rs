@@ -13,9 +13,7 @@ use zen_websocket_testing::MockServer;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // Traces: connection lifecycle at INFO, every frame at DEBUG when `Config::debug` is on.
-    tracing_subscriber::fmt()
-        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
-        .init();
+    tracing_subscriber::fmt().with_max_level(tracing_subscriber::filter::LevelFilter::INFO).init();
     // Metrics: install the recorder BEFORE connecting; each connection registers its handles once.
     let prometheus = PrometheusBuilder::new().install_recorder()?;
 

@@ -66,6 +66,16 @@ pub use zen_websocket_core::tokio_tungstenite;
 /// The rustls version the client is built on, for custom TLS configurations.
 pub use zen_websocket_core::rustls;
 
+/// Session recording: options for [`Config::recording`], `Recorder::metadata` and
+/// `Recorder::replay`.
+pub use zen_websocket_core::recorder;
+
+/// Rate limiting: the limiter for [`Config::rate_limiter`], its configuration and cost models.
+pub use zen_websocket_core::rate_limiter;
+
+#[doc(no_inline)]
+pub use zen_websocket_core::RateLimiter;
+
 /// The testing kit: a real WebSocket server for your tests (feature `testing`).
 #[cfg(feature = "testing")]
 #[doc(inline)]

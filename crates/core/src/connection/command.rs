@@ -9,26 +9,18 @@ use crate::{error::Result, message::Message, rpc::RequestId, subscription::Subsc
 #[derive(Debug)]
 pub(crate) enum Command {
     /// Write a data frame.
-    Send {
-        message: Message,
-        ack: oneshot::Sender<Result<()>>,
-    },
+    Send { message: Message, ack: oneshot::Sender<Result<()>> },
     /// Write an encoded JSON-RPC request and answer with its response.
-    Request {
-        id: RequestId,
-        frame: String,
-        reply: oneshot::Sender<Result<Value>>,
-    },
+    Request { id: RequestId, frame: String, reply: oneshot::Sender<Result<Value>> },
     /// Subscribe through the configured protocol; answer once the server confirms.
     Subscribe {
+        id: RequestId,
+        frame: String,
         channels: Vec<String>,
         reply: oneshot::Sender<Result<SubscriptionId>>,
     },
     /// Unsubscribe a confirmed subscription.
-    Unsubscribe {
-        id: SubscriptionId,
-        reply: oneshot::Sender<Result<()>>,
-    },
+    Unsubscribe { id: SubscriptionId, reply: oneshot::Sender<Result<()>> },
     /// Close with code 1000 and end the task.
     Close { done: oneshot::Sender<()> },
 }

@@ -21,11 +21,7 @@ pub(crate) type Inbox = mpsc::UnboundedReceiver<Delivered>;
 #[derive(Debug)]
 pub(crate) enum Delivery {
     /// Into the inbox; data messages are bounded by the shared inbox gauge.
-    Inbox {
-        sender: mpsc::UnboundedSender<Delivered>,
-        shared: Arc<Shared>,
-        stash: Option<Event>,
-    },
+    Inbox { sender: mpsc::UnboundedSender<Delivered>, shared: Arc<Shared>, stash: Option<Event> },
     /// Straight to the user's callback, on the connection task.
     Handler(HandlerCell),
 }
@@ -43,14 +39,7 @@ impl Delivery {
     /// An inbox bounded by `shared`'s inbox gauge, and its receiver.
     pub(crate) fn inbox(shared: Arc<Shared>) -> (Self, Inbox) {
         let (sender, receiver) = mpsc::unbounded_channel();
-        (
-            Self::Inbox {
-                sender,
-                shared,
-                stash: None,
-            },
-            receiver,
-        )
+        (Self::Inbox { sender, shared, stash: None }, receiver)
     }
 
     /// `true` while a data message waits for room: the socket is not read meanwhile.
@@ -66,11 +55,7 @@ impl Delivery {
                 call(handler, event);
                 false
             }
-            Self::Inbox {
-                sender,
-                shared,
-                stash,
-            } => {
+            Self::Inbox { sender, shared, stash } => {
                 if shared.inbox.as_ref().is_some_and(|inbox| inbox.try_take()) {
                     drop(sender.send((event, true)));
                     false
@@ -95,12 +80,7 @@ impl Delivery {
 
     /// Waits for inbox room and delivers the kept message. Cancel safe.
     pub(crate) async fn wait_for_room(&mut self) {
-        let Self::Inbox {
-            sender,
-            shared,
-            stash,
-        } = self
-        else {
+        let Self::Inbox { sender, shared, stash } = self else {
             return;
         };
         let Some(inbox) = shared.inbox.as_ref() else {

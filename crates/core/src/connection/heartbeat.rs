@@ -45,14 +45,7 @@ pub(super) struct Beat {
 impl Beat {
     pub(super) fn new(config: HeartbeatConfig) -> Self {
         let timer = Box::pin(tokio::time::sleep(config.interval));
-        Self {
-            config,
-            timer,
-            outstanding: None,
-            sequence: 0,
-            heard: false,
-            failures: 0,
-        }
+        Self { config, timer, outstanding: None, sequence: 0, heard: false, failures: 0 }
     }
 
     pub(super) fn kind(&self) -> &HeartbeatKind {
@@ -61,9 +54,7 @@ impl Beat {
 
     /// Starts afresh on a new socket: nothing from an earlier one can count against it.
     pub(super) fn restart(&mut self) {
-        self.timer
-            .as_mut()
-            .reset(Instant::now() + self.config.interval);
+        self.timer.as_mut().reset(Instant::now() + self.config.interval);
         self.outstanding = None;
         self.heard = false;
         self.failures = 0;
@@ -81,9 +72,7 @@ impl Beat {
     /// read because the inbox is full) an unanswered beat is not the peer's fault and does not
     /// count as a failure.
     pub(super) fn on_tick(&mut self, paused: bool) -> Tick {
-        self.timer
-            .as_mut()
-            .reset(Instant::now() + self.config.interval);
+        self.timer.as_mut().reset(Instant::now() + self.config.interval);
         let mut tick = Tick::default();
         let missed = match &self.config.kind {
             HeartbeatKind::Ping => {
@@ -121,10 +110,7 @@ impl Beat {
 
     /// The server's beat (a ping, or a Deribit notice) was heard; `true` when it counts.
     pub(super) fn on_heard(&mut self) -> bool {
-        if matches!(
-            self.config.kind,
-            HeartbeatKind::Pong | HeartbeatKind::Deribit
-        ) {
+        if matches!(self.config.kind, HeartbeatKind::Pong | HeartbeatKind::Deribit) {
             self.heard = true;
             self.failures = 0;
             return true;
@@ -184,14 +170,8 @@ mod tests {
     #[tokio::test]
     async fn missed_pongs_count_until_dead_and_a_pong_resets() {
         let mut beat = Beat::new(HeartbeatConfig::ping().max_failures(2));
-        assert!(
-            beat.on_tick(false).failed.is_none(),
-            "the first ping has nothing to miss"
-        );
-        assert!(
-            beat.on_tick(true).failed.is_none(),
-            "a paused reader misses nothing"
-        );
+        assert!(beat.on_tick(false).failed.is_none(), "the first ping has nothing to miss");
+        assert!(beat.on_tick(true).failed.is_none(), "a paused reader misses nothing");
         let tick = beat.on_tick(false);
         assert_eq!((tick.failed, tick.dead), (Some(1), false));
         let Some(tungstenite::Message::Ping(payload)) = tick.frame else {

@@ -2,6 +2,7 @@
 
 mod command;
 mod delivery;
+mod failure;
 mod heartbeat;
 mod pending;
 mod reconnect;

@@ -22,17 +22,11 @@ pub(crate) enum Waiter {
     /// A [`Client::request`](crate::Client::request) caller.
     Request(oneshot::Sender<Result<Value>>),
     /// A [`Client::subscribe`](crate::Client::subscribe) caller.
-    Subscribe {
-        channels: Vec<String>,
-        reply: oneshot::Sender<Result<SubscriptionId>>,
-    },
+    Subscribe { channels: Vec<String>, reply: oneshot::Sender<Result<SubscriptionId>> },
     /// A subscription being re-established after a reconnect.
     Restore { id: SubscriptionId },
     /// A [`Client::unsubscribe`](crate::Client::unsubscribe) caller.
-    Unsubscribe {
-        id: SubscriptionId,
-        reply: oneshot::Sender<Result<()>>,
-    },
+    Unsubscribe { id: SubscriptionId, reply: oneshot::Sender<Result<()>> },
     /// The `public/test` answer to a Deribit `test_request`: its round trip is the heartbeat's.
     Heartbeat,
     /// A request the client makes for itself (e.g. `public/set_heartbeat`).
@@ -71,17 +65,14 @@ struct Entry {
 #[derive(Debug)]
 pub(crate) struct Pending {
     entries: HashMap<RequestId, Entry>,
-    timers: DelayQueue<RequestId>,
+    /// Created on the first request: an idle connection does not pay for the timer wheel.
+    timers: Option<DelayQueue<RequestId>>,
     timeout: Duration,
 }
 
 impl Pending {
     pub(crate) fn new(timeout: Duration) -> Self {
-        Self {
-            entries: HashMap::new(),
-            timers: DelayQueue::new(),
-            timeout,
-        }
+        Self { entries: HashMap::new(), timers: None, timeout }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -97,22 +88,18 @@ impl Pending {
         if self.entries.contains_key(&id) {
             return Err(waiter);
         }
-        let timer = self.timers.insert(id.clone(), self.timeout);
-        self.entries.insert(
-            id,
-            Entry {
-                waiter,
-                sent_at: Instant::now(),
-                timer,
-            },
-        );
+        let timer =
+            self.timers.get_or_insert_with(DelayQueue::new).insert(id.clone(), self.timeout);
+        self.entries.insert(id, Entry { waiter, sent_at: Instant::now(), timer });
         Ok(())
     }
 
     /// Removes the waiter for `id`, with the time since its request was sent.
     pub(crate) fn take(&mut self, id: &RequestId) -> Option<(Waiter, Duration)> {
         let entry = self.entries.remove(id)?;
-        self.timers.remove(&entry.timer);
+        if let Some(timers) = &mut self.timers {
+            timers.remove(&entry.timer);
+        }
         Some((entry.waiter, entry.sent_at.elapsed()))
     }
 
@@ -122,7 +109,8 @@ impl Pending {
         cx: &mut Context<'_>,
     ) -> Poll<Option<(RequestId, Waiter)>> {
         loop {
-            let Some(expired) = std::task::ready!(self.timers.poll_expired(cx)) else {
+            let Some(timers) = &mut self.timers else { return Poll::Ready(None) };
+            let Some(expired) = std::task::ready!(timers.poll_expired(cx)) else {
                 return Poll::Ready(None);
             };
             let id = expired.into_inner();
@@ -134,7 +122,9 @@ impl Pending {
 
     /// Fails every waiter, e.g. with [`Error::Disconnected`] when the socket is lost.
     pub(crate) fn fail_all(&mut self, err: impl Fn() -> Error) {
-        self.timers.clear();
+        if let Some(timers) = &mut self.timers {
+            timers.clear();
+        }
         for (_, entry) in self.entries.drain() {
             entry.waiter.fail(err());
         }

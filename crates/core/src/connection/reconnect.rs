@@ -9,6 +9,7 @@ use super::{command::Command, pending::Waiter, task::Connection};
 use crate::{
     error::Error,
     event::{DisconnectReason, Event},
+    message::Message,
     state::ConnectionState,
     transport::{WsStream, dial},
 };
@@ -32,8 +33,7 @@ impl Connection {
         let mut last_error = Error::Disconnected;
         for attempt in 1..=attempts {
             let delay = self.config.backoff(attempt);
-            self.delivery
-                .lifecycle(Event::Reconnecting { attempt, delay });
+            self.delivery.lifecycle(Event::Reconnecting { attempt, delay });
             self.telemetry.reconnect_attempt.increment(1);
             tracing::info!(attempt, ?delay, "reconnecting");
             if let Offline::Stopped = self.offline(tokio::time::sleep(delay)).await {
@@ -59,10 +59,7 @@ impl Connection {
         self.finish(None);
         self.telemetry.reconnect_failure.increment(1);
         tracing::warn!(attempts, error = %last_error, "reconnection failed");
-        self.delivery.lifecycle(Event::ReconnectFailed {
-            attempts,
-            last_error,
-        });
+        self.delivery.lifecycle(Event::ReconnectFailed { attempts, last_error });
         None
     }
 
@@ -106,20 +103,16 @@ impl Connection {
             self.subscriptions.clear();
             return;
         }
-        let restores: Vec<_> = self
-            .subscriptions
-            .iter()
-            .map(|(id, channels)| (id, channels.to_vec()))
-            .collect();
+        let restores: Vec<_> =
+            self.subscriptions.iter().map(|(id, channels)| (id, channels.to_vec())).collect();
         for (subscription, channels) in restores {
             let id = self.shared.next_request_id();
-            let frame = self
-                .config
-                .subscription_protocol
-                .subscribe_message(&id, &channels);
+            let frame = self.config.subscription_protocol.subscribe_message(&id, &channels);
             let waiter = Waiter::Restore { id: subscription };
+            let frame = Message::from(frame);
+            self.charge(&frame);
             // A write failure means the new socket is already gone: serving it will notice.
-            if self.write_request(ws, id, &frame, waiter).await.is_err() {
+            if self.write_request(ws, id, frame, waiter).await.is_err() {
                 return;
             }
         }

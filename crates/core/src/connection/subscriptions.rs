@@ -48,15 +48,10 @@ impl Subscriptions {
 
     /// Every active subscription, oldest first.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (SubscriptionId, &[String])> {
-        self.active
-            .iter()
-            .map(|(id, channels)| (*id, channels.as_slice()))
+        self.active.iter().map(|(id, channels)| (*id, channels.as_slice()))
     }
 }
 
 fn weight(channels: &[String]) -> usize {
-    channels
-        .iter()
-        .map(|channel| channel.capacity() + size_of::<String>())
-        .sum()
+    channels.iter().map(|channel| channel.capacity() + size_of::<String>()).sum()
 }

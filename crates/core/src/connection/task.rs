@@ -14,10 +14,12 @@ use tokio_tungstenite::tungstenite::{
     protocol::{CloseFrame, frame::coding::CloseCode},
 };
 use tracing::Instrument;
+use zen_websocket_recorder::{Direction, Payload, Recorder};
 
 use super::{
     command::Command,
     delivery::{Delivery, HandlerCell, Inbox},
+    failure::fail_connection,
     heartbeat::{Beat, DeribitNotice, deribit_notice},
     pending::{Pending, Waiter},
     subscriptions::Subscriptions,
@@ -46,6 +48,7 @@ pub(crate) fn spawn(
     config: Arc<Config>,
     shared: Arc<Shared>,
     telemetry: Telemetry,
+    recorder: Option<Recorder>,
 ) -> (mpsc::Sender<Command>, Option<Inbox>) {
     let (commands_tx, commands) = mpsc::channel(config.outbox_capacity);
     let (delivery, inbox) = match &config.message_handler {
@@ -67,6 +70,7 @@ pub(crate) fn spawn(
         delivery,
         subscriptions: Subscriptions::default(),
         totals: Totals::default(),
+        recorder,
         acks: Vec::new(),
     };
     tokio::spawn(connection.run(ws).instrument(span));
@@ -85,6 +89,7 @@ pub(super) struct Connection {
     pub(super) pending: Pending,
     pub(super) subscriptions: Subscriptions,
     pub(super) heartbeat: Option<Beat>,
+    recorder: Option<Recorder>,
     totals: Totals,
     acks: Vec<oneshot::Sender<Result<()>>>,
 }
@@ -146,9 +151,7 @@ impl Connection {
         if *beat.kind() == HeartbeatKind::Deribit {
             let params = json!({"interval": beat.deribit_interval_secs()});
             let waiter = Waiter::Internal("public/set_heartbeat");
-            let sent = self
-                .send_request(ws, "public/set_heartbeat", params, waiter)
-                .await;
+            let sent = self.send_request(ws, "public/set_heartbeat", params, waiter).await;
             if sent.is_ok() {
                 drop(ws.flush().await);
             }
@@ -212,11 +215,7 @@ impl Connection {
         }
         let failed = result.is_err();
         for ack in self.acks.drain(..) {
-            let _ = ack.send(if failed {
-                Err(Error::Disconnected)
-            } else {
-                Ok(())
-            });
+            let _ = ack.send(if failed { Err(Error::Disconnected) } else { Ok(()) });
         }
         match (result, close) {
             (Err(err), _) => lost(err),
@@ -238,33 +237,19 @@ impl Connection {
                 }
                 self.write(ws, Message::from(frame)).await?;
             }
-            Command::Subscribe { channels, reply } => {
-                let id = self.shared.next_request_id();
-                let frame = self
-                    .config
-                    .subscription_protocol
-                    .subscribe_message(&id, &channels);
-                self.write_request(ws, id, &frame, Waiter::Subscribe { channels, reply })
-                    .await?;
+            Command::Subscribe { id, frame, channels, reply } => {
+                let waiter = Waiter::Subscribe { channels, reply };
+                self.write_request(ws, id, Message::from(frame), waiter).await?;
             }
-            Command::Unsubscribe {
-                id: subscription,
-                reply,
-            } => {
+            Command::Unsubscribe { id: subscription, reply } => {
                 let Some(channels) = self.subscriptions.channels(subscription) else {
                     let _ = reply.send(Err(Error::UnknownSubscription(subscription)));
                     return Ok(());
                 };
                 let id = self.shared.next_request_id();
-                let frame = self
-                    .config
-                    .subscription_protocol
-                    .unsubscribe_message(&id, channels);
-                let waiter = Waiter::Unsubscribe {
-                    id: subscription,
-                    reply,
-                };
-                self.write_request(ws, id, &frame, waiter).await?;
+                let frame = self.config.subscription_protocol.unsubscribe_message(&id, channels);
+                let waiter = Waiter::Unsubscribe { id: subscription, reply };
+                self.write_request(ws, id, Message::from(&frame), waiter).await?;
             }
             Command::Close { done } => {
                 let _ = done.send(());
@@ -278,14 +263,28 @@ impl Connection {
         &mut self,
         ws: &mut WsStream,
         id: RequestId,
-        frame: &serde_json::Value,
+        frame: Message,
         waiter: Waiter,
     ) -> Result<()> {
         if let Err(waiter) = self.pending.insert(id.clone(), waiter) {
             waiter.fail(Error::DuplicateRequestId(id));
             return Ok(());
         }
-        self.write(ws, Message::from(frame)).await
+        self.write(ws, frame).await
+    }
+
+    /// Takes tokens for a frame the client sends on its own, when the limiter has them; such
+    /// frames never wait (a heartbeat must not be starved into a false timeout).
+    pub(super) fn charge(&self, frame: &Message) {
+        if let Some(limiter) = &self.config.rate_limiter {
+            let charged = match frame {
+                Message::Text(text) => limiter.try_acquire_for(text.as_str()),
+                Message::Binary(bytes) => limiter.try_acquire_for(&bytes[..]),
+            };
+            if let Err(err) = charged {
+                tracing::debug!(error = %err, "sent an internal frame past the rate limiter");
+            }
+        }
     }
 
     /// Sends a JSON-RPC request of the client's own (heartbeat calls).
@@ -297,8 +296,10 @@ impl Connection {
         waiter: Waiter,
     ) -> Result<()> {
         let id = self.shared.next_request_id();
-        let frame = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        self.write_request(ws, id, &frame, waiter).await
+        let frame =
+            Message::from(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        self.charge(&frame);
+        self.write_request(ws, id, frame, waiter).await
     }
 
     async fn write(&mut self, ws: &mut WsStream, message: Message) -> Result<()> {
@@ -307,9 +308,8 @@ impl Connection {
         }
         self.totals.count(false, message.len());
         self.telemetry.message_sent.record(message.len() as f64);
-        ws.feed(message.into_frame())
-            .await
-            .map_err(Error::from_transport)
+        self.record_message(Direction::Out, &message);
+        ws.feed(message.into_frame()).await.map_err(Error::from_transport)
     }
 
     /// Handles `first` and then every frame already readable without waiting (up to a
@@ -340,13 +340,20 @@ impl Connection {
     ) -> Flow {
         let frame = match frame {
             Some(Ok(frame)) => frame,
-            Some(Err(err)) => return lost(Error::from_transport(err)),
+            Some(Err(err)) => {
+                // Tell the server why (1002, 1007, 1009) before hanging up. Boxed: rare, and the
+                // live task should not carry its size.
+                Box::pin(fail_connection(ws, &err, self.config.close_timeout)).await;
+                return lost(Error::from_transport(err));
+            }
             None => return lost(Error::WebSocket(tungstenite::Error::ConnectionClosed)),
         };
         match frame {
             tungstenite::Message::Text(text) => {
                 if let Some(notice) = self.deribit_notice(&text) {
-                    return self.on_deribit_notice(notice, text.len(), ws).await;
+                    let len = text.len();
+                    self.record_message(Direction::In, &Message::Text(text));
+                    return self.on_deribit_notice(notice, len, ws).await;
                 }
                 self.on_data(Message::Text(text), false);
             }
@@ -354,9 +361,18 @@ impl Connection {
             tungstenite::Message::Close(frame) => {
                 // Sends tungstenite's queued reply to the close frame; the socket ends either way.
                 drop(ws.flush().await);
+                let received = frame.as_ref().map(|frame| u16::from(frame.code));
                 let (code, reason) = frame.map_or((1005, String::new()), |frame| {
                     (u16::from(frame.code), frame.reason.as_str().to_owned())
                 });
+                self.record(
+                    Direction::In,
+                    Payload::Close { code: received, reason: reason.clone() },
+                );
+                self.record(
+                    Direction::Out,
+                    Payload::Close { code: received, reason: String::new() },
+                );
                 return Flow::End(Ended::Lost(DisconnectReason::ServerClosed { code, reason }));
             }
             tungstenite::Message::Pong(payload) => self.on_pong(&payload),
@@ -374,6 +390,7 @@ impl Connection {
         }
         self.totals.count(true, message.len());
         self.telemetry.message_received.record(message.len() as f64);
+        self.record_message(Direction::In, &message);
         if let Message::Text(text) = &message
             && !self.pending.is_empty()
             && self.resolve(text.as_str())
@@ -430,11 +447,7 @@ impl Connection {
     }
 
     fn on_restored(&mut self, id: crate::SubscriptionId, response: &mut Response<'_>, text: &str) {
-        let channels = self
-            .subscriptions
-            .channels(id)
-            .map(<[String]>::to_vec)
-            .unwrap_or_default();
+        let channels = self.subscriptions.channels(id).map(<[String]>::to_vec).unwrap_or_default();
         match self.confirm(&channels, response, text) {
             Ok(()) => self.telemetry.subscription_restored.increment(1),
             Err(err) => {
@@ -471,6 +484,10 @@ impl Connection {
         let Some(frame) = tick.frame else {
             return Flow::Continue;
         };
+        if let Some(message) = custom_beat(&frame) {
+            self.charge(&message);
+            self.record_message(Direction::Out, &message);
+        }
         if frame.is_text() || frame.is_binary() {
             self.totals.count(false, frame.len());
             self.telemetry.message_sent.record(frame.len() as f64);
@@ -482,10 +499,7 @@ impl Connection {
     }
 
     fn on_pong(&mut self, payload: &[u8]) {
-        let rtt = self
-            .heartbeat
-            .as_mut()
-            .and_then(|beat| beat.on_pong(payload));
+        let rtt = self.heartbeat.as_mut().and_then(|beat| beat.on_pong(payload));
         if let Some(rtt) = rtt {
             self.shared.record_latency(rtt);
             self.telemetry.heartbeat_pong.record(millis(rtt));
@@ -521,9 +535,7 @@ impl Connection {
         self.totals.count(true, len);
         self.on_heard();
         if notice == DeribitNotice::TestRequest {
-            let sent = self
-                .send_request(ws, "public/test", json!({}), Waiter::Heartbeat)
-                .await;
+            let sent = self.send_request(ws, "public/test", json!({}), Waiter::Heartbeat).await;
             let flushed = match sent {
                 Ok(()) => ws.flush().await.map_err(Error::from_transport),
                 Err(err) => Err(err),
@@ -537,10 +549,8 @@ impl Connection {
 
     /// Sends close 1000 and waits, bounded, for the server's answer, delivering what arrives.
     async fn close_socket(&mut self, mut ws: WsStream) {
-        let frame = CloseFrame {
-            code: CloseCode::Normal,
-            reason: "".into(),
-        };
+        let frame = CloseFrame { code: CloseCode::Normal, reason: "".into() };
+        self.record(Direction::Out, Payload::Close { code: Some(1000), reason: String::new() });
         let bound = self.config.close_timeout;
         let handshake = async {
             if ws.close(Some(frame)).await.is_err() {
@@ -551,6 +561,14 @@ impl Connection {
                     tungstenite::Message::Text(text) => self.on_data(Message::Text(text), true),
                     tungstenite::Message::Binary(bytes) => {
                         self.on_data(Message::Binary(bytes), true)
+                    }
+                    tungstenite::Message::Close(frame) => {
+                        let code = frame.as_ref().map(|frame| u16::from(frame.code));
+                        let reason = frame.map(|frame| frame.reason.as_str().to_owned());
+                        self.record(
+                            Direction::In,
+                            Payload::Close { code, reason: reason.unwrap_or_default() },
+                        );
                     }
                     _ => {}
                 }
@@ -571,24 +589,51 @@ impl Connection {
             command.refuse(|| Error::NotConnected(ConnectionState::Disconnected));
         }
         self.publish_gauges();
+        // Writes what is still buffered before anyone is told the connection ended.
+        if let Some(recorder) = self.recorder.take()
+            && let Err(err) = recorder.close()
+        {
+            tracing::warn!(error = %err, "the session recording could not be completed");
+        }
         if let Some(reason) = reason {
             self.telemetry.disconnected(end_label(&reason));
             self.delivery.lifecycle(Event::Disconnected { reason });
         }
     }
 
+    /// Hands a frame to the session recording, if one is configured (never waits on I/O).
+    fn record(&self, dir: Direction, payload: impl Into<Payload>) {
+        if let Some(recorder) = &self.recorder {
+            recorder.record(dir, payload);
+        }
+    }
+
+    /// Records a data message, copying its payload only when recording is on.
+    fn record_message(&self, dir: Direction, message: &Message) {
+        if self.recorder.is_some() {
+            let payload = match message {
+                Message::Text(text) => Payload::Text(text.as_str().to_owned()),
+                Message::Binary(bytes) => Payload::Binary(bytes.to_vec()),
+            };
+            self.record(dir, payload);
+        }
+    }
+
     /// Copies the task's gauges to the monitors handles read.
     pub(super) fn publish_gauges(&self) {
         self.shared.publish_totals(&self.totals);
-        self.shared
-            .pending
-            .store(self.pending.len(), Ordering::Relaxed);
-        self.shared
-            .subscriptions
-            .store(self.subscriptions.len(), Ordering::Relaxed);
-        self.shared
-            .subscription_bytes
-            .store(self.subscriptions.bytes(), Ordering::Relaxed);
+        self.shared.pending.store(self.pending.len(), Ordering::Relaxed);
+        self.shared.subscriptions.store(self.subscriptions.len(), Ordering::Relaxed);
+        self.shared.subscription_bytes.store(self.subscriptions.bytes(), Ordering::Relaxed);
+    }
+}
+
+/// The data message inside a heartbeat frame (custom heartbeats; pings carry none).
+fn custom_beat(frame: &tungstenite::Message) -> Option<Message> {
+    match frame {
+        tungstenite::Message::Text(text) => Some(Message::Text(text.clone())),
+        tungstenite::Message::Binary(bytes) => Some(Message::Binary(bytes.clone())),
+        _ => None,
     }
 }
 
@@ -606,29 +651,16 @@ fn end_label(reason: &DisconnectReason) -> EndLabel {
 }
 
 /// Secret-bearing field names whose frames are never logged in full.
-const SECRET_MARKERS: [&str; 6] = [
-    "client_secret",
-    "access_token",
-    "refresh_token",
-    "signature",
-    "password",
-    "api_key",
-];
+const SECRET_MARKERS: [&str; 6] =
+    ["client_secret", "access_token", "refresh_token", "signature", "password", "api_key"];
 
 fn log_frame(direction: &'static str, message: &Message) {
     match message.as_text() {
         Some(text) if SECRET_MARKERS.iter().any(|marker| text.contains(marker)) => {
-            tracing::debug!(
-                direction,
-                len = text.len(),
-                "text frame (credentials redacted)"
-            );
+            tracing::debug!(direction, len = text.len(), "text frame (credentials redacted)");
         }
         Some(text) => {
-            let shown = text
-                .char_indices()
-                .nth(512)
-                .map_or(text, |(cut, _)| &text[..cut]);
+            let shown = text.char_indices().nth(512).map_or(text, |(cut, _)| &text[..cut]);
             tracing::debug!(direction, len = text.len(), text = shown, "text frame");
         }
         None => tracing::debug!(direction, len = message.len(), "binary frame"),

@@ -40,26 +40,17 @@ pub(crate) async fn dial(
     let addrs = bound.run(ConnectStage::Resolve, resolve(endpoint)).await?;
     let tcp = bound.run(ConnectStage::Tcp, connect_any(&addrs)).await?;
     let transport = if endpoint.secure {
-        Either::Right(
-            bound
-                .run(ConnectStage::Tls, tls_handshake(endpoint, config, tcp))
-                .await?,
-        )
+        Either::Right(bound.run(ConnectStage::Tls, tls_handshake(endpoint, config, tcp)).await?)
     } else {
         Either::Left(tcp)
     };
     let request = upgrade_request(endpoint, config)?;
     // The handshake future holds tungstenite's buffers (tens of KiB): keep it on the heap for
     // the handshake only, so no task that may dial carries that size for its whole life.
-    let upgrade = Box::pin(client_async_with_config(
-        request,
-        transport,
-        Some(config.websocket_config()),
-    ));
+    let upgrade =
+        Box::pin(client_async_with_config(request, transport, Some(config.websocket_config())));
     let (ws, response) = bound
-        .run(ConnectStage::Upgrade, async {
-            upgrade.await.map_err(from_upgrade_error)
-        })
+        .run(ConnectStage::Upgrade, async { upgrade.await.map_err(from_upgrade_error) })
         .await?;
     let subprotocol = response
         .headers()
@@ -83,28 +74,19 @@ impl Bound<'_> {
     ) -> Result<T> {
         match timeout_at(self.deadline, step).await {
             Ok(result) => result,
-            Err(_) => Err(Error::Timeout {
-                stage,
-                after: self.config.timeout,
-            }),
+            Err(_) => Err(Error::Timeout { stage, after: self.config.timeout }),
         }
     }
 }
 
 async fn resolve(endpoint: &Endpoint) -> Result<Vec<SocketAddr>> {
-    let resolve_error = |source: io::Error| Error::Resolve {
-        host: endpoint.host.clone(),
-        source,
-    };
+    let resolve_error = |source: io::Error| Error::Resolve { host: endpoint.host.clone(), source };
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((endpoint.host.as_str(), endpoint.port))
         .await
         .map_err(resolve_error)?
         .collect();
     if addrs.is_empty() {
-        return Err(resolve_error(io::Error::new(
-            io::ErrorKind::NotFound,
-            "no addresses found",
-        )));
+        return Err(resolve_error(io::Error::new(io::ErrorKind::NotFound, "no addresses found")));
     }
     Ok(addrs)
 }
@@ -121,9 +103,7 @@ async fn connect_any(addrs: &[SocketAddr]) -> Result<TcpStream> {
             Err(err) => last_error = Some(err),
         }
     }
-    Err(Error::Io(
-        last_error.unwrap_or_else(|| io::ErrorKind::NotFound.into()),
-    ))
+    Err(Error::Io(last_error.unwrap_or_else(|| io::ErrorKind::NotFound.into())))
 }
 
 async fn tls_handshake(
@@ -137,18 +117,11 @@ async fn tls_handshake(
             reason: "the host is not a valid TLS server name".into(),
         })?;
     let connector = TlsConnector::from(config.tls.client_config()?);
-    connector
-        .connect(server_name, tcp)
-        .await
-        .map_err(Error::from_tls_io)
+    connector.connect(server_name, tcp).await.map_err(Error::from_tls_io)
 }
 
 fn upgrade_request(endpoint: &Endpoint, config: &Config) -> Result<Request> {
-    let mut request = endpoint
-        .url
-        .as_str()
-        .into_client_request()
-        .map_err(Error::WebSocket)?;
+    let mut request = endpoint.url.as_str().into_client_request().map_err(Error::WebSocket)?;
     for (name, value) in &config.headers {
         let invalid = || Error::InvalidConfig {
             field: "headers",
@@ -164,9 +137,7 @@ fn upgrade_request(endpoint: &Endpoint, config: &Config) -> Result<Request> {
             field: "subprotocols",
             reason: format!("cannot be sent as a header: {offered:?}"),
         })?;
-        request
-            .headers_mut()
-            .insert(http::header::SEC_WEBSOCKET_PROTOCOL, value);
+        request.headers_mut().insert(http::header::SEC_WEBSOCKET_PROTOCOL, value);
     }
     Ok(request)
 }

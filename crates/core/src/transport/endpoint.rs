@@ -16,23 +16,17 @@ pub(crate) struct Endpoint {
 impl Endpoint {
     /// Parses `raw`, rejecting anything that is not an absolute ws/wss URL with a host.
     pub(crate) fn parse(raw: &str) -> Result<Self> {
-        let invalid = |reason: &str| Error::InvalidUrl {
-            url: raw.to_owned(),
-            reason: reason.to_owned(),
-        };
+        let invalid =
+            |reason: &str| Error::InvalidUrl { url: raw.to_owned(), reason: reason.to_owned() };
         if raw.trim().is_empty() {
-            return Err(invalid(
-                "the URL is empty; pass an address such as wss://host/path",
-            ));
+            return Err(invalid("the URL is empty; pass an address such as wss://host/path"));
         }
         let url = Url::parse(raw).map_err(|err| invalid(&parse_reason(err)))?;
         let secure = match url.scheme() {
             "ws" => false,
             "wss" => true,
             "http" | "https" => {
-                return Err(invalid(
-                    "http(s) is not a WebSocket scheme; use ws:// or wss://",
-                ));
+                return Err(invalid("http(s) is not a WebSocket scheme; use ws:// or wss://"));
             }
             other => {
                 return Err(invalid(&format!(
@@ -41,26 +35,16 @@ impl Endpoint {
             }
         };
         let host = match url.host_str() {
-            Some(host) if !host.is_empty() => host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_owned(),
+            Some(host) if !host.is_empty() => {
+                host.trim_start_matches('[').trim_end_matches(']').to_owned()
+            }
             _ => return Err(invalid("the URL has no host")),
         };
-        let port = url
-            .port_or_known_default()
-            .unwrap_or(if secure { 443 } else { 80 });
+        let port = url.port_or_known_default().unwrap_or(if secure { 443 } else { 80 });
         if port == 0 {
-            return Err(invalid(
-                "port 0 cannot be connected to; use the server's real port",
-            ));
+            return Err(invalid("port 0 cannot be connected to; use the server's real port"));
         }
-        Ok(Self {
-            url,
-            host,
-            port,
-            secure,
-        })
+        Ok(Self { url, host, port, secure })
     }
 }
 

@@ -48,12 +48,7 @@ pub struct TlsConfig {
 
 impl Default for TlsConfig {
     fn default() -> Self {
-        Self {
-            webpki_roots: true,
-            extra_roots: Vec::new(),
-            custom: None,
-            built: Arc::default(),
-        }
+        Self { webpki_roots: true, extra_roots: Vec::new(), custom: None, built: Arc::default() }
     }
 }
 
@@ -100,17 +95,12 @@ impl TlsConfig {
     /// assert!(TlsConfig::default().add_root_certificates_pem("not a pem").is_err());
     /// ```
     pub fn add_root_certificates_pem(mut self, pem: &str) -> Result<Self> {
-        let invalid = |reason: String| Error::InvalidConfig {
-            field: "tls",
-            reason,
-        };
+        let invalid = |reason: String| Error::InvalidConfig { field: "tls", reason };
         let certificates = CertificateDer::pem_slice_iter(pem.as_bytes())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|err| invalid(format!("holds a PEM bundle that cannot be read: {err}")))?;
         if certificates.is_empty() {
-            return Err(invalid(
-                "holds a PEM bundle without any CERTIFICATE block".into(),
-            ));
+            return Err(invalid("holds a PEM bundle without any CERTIFICATE block".into()));
         }
         self.extra_roots.extend(certificates);
         Ok(self.rebuild())
@@ -188,12 +178,10 @@ impl TlsConfig {
             roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         }
         for certificate in &self.extra_roots {
-            roots
-                .add(certificate.clone())
-                .map_err(|err| Error::InvalidConfig {
-                    field: "tls",
-                    reason: format!("holds a root certificate that cannot be used: {err}"),
-                })?;
+            roots.add(certificate.clone()).map_err(|err| Error::InvalidConfig {
+                field: "tls",
+                reason: format!("holds a root certificate that cannot be used: {err}"),
+            })?;
         }
         let config = ClientConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()?

@@ -12,29 +12,19 @@ pub const WAIT: Duration = Duration::from_secs(5);
 
 /// Awaits `future`, failing the test if it takes longer than [`WAIT`].
 pub async fn within<F: Future>(future: F) -> F::Output {
-    tokio::time::timeout(WAIT, future)
-        .await
-        .expect("timed out waiting")
+    tokio::time::timeout(WAIT, future).await.expect("timed out waiting")
 }
 
 /// A mock server, plain or TLS.
 pub async fn server(tls: bool) -> MockServer {
-    MockServer::builder()
-        .tls(tls)
-        .start()
-        .await
-        .expect("mock server starts")
+    MockServer::builder().tls(tls).start().await.expect("mock server starts")
 }
 
 /// A config that trusts `server`'s CA when it serves TLS.
 pub fn config_for(server: &MockServer) -> Config {
     let config = Config::default();
     match server.ca_certificate() {
-        Some(ca) => config.tls(
-            TlsConfig::default()
-                .webpki_roots(false)
-                .add_root_certificate(ca),
-        ),
+        Some(ca) => config.tls(TlsConfig::default().webpki_roots(false).add_root_certificate(ca)),
         None => config,
     }
 }

@@ -40,11 +40,7 @@ async fn graceful(kind: DisconnectKind, code: u16, reason: &str) {
             .iter()
             .any(|e| matches!(e, ServerEvent::ClientClosed { code: Some(c), .. } if *c == code))
     );
-    assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, ServerEvent::Dropped { .. }))
-    );
+    assert!(!events.iter().any(|e| matches!(e, ServerEvent::Dropped { .. })));
 }
 
 #[tokio::test]
@@ -59,62 +55,34 @@ async fn going_away_sends_1001() {
 
 #[tokio::test]
 async fn code_sends_code_and_reason() {
-    graceful(
-        DisconnectKind::Code(4000, "maintenance".into()),
-        4000,
-        "maintenance",
-    )
-    .await;
+    graceful(DisconnectKind::Code(4000, "maintenance".into()), 4000, "maintenance").await;
 }
 
 #[tokio::test]
 async fn abrupt_resets_without_a_close_frame() {
     let (frames, events) = disconnect(DisconnectKind::Abrupt).await;
-    assert!(
-        !frames.iter().any(|f| matches!(f, Ok(Message::Close(_)))),
-        "{frames:?}"
-    );
+    assert!(!frames.iter().any(|f| matches!(f, Ok(Message::Close(_)))), "{frames:?}");
     match frames.last() {
         Some(Err(WsError::Io(error))) => assert_eq!(error.kind(), io::ErrorKind::ConnectionReset),
         other => panic!("expected a connection reset, got {other:?}"),
     }
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, ServerEvent::ServerClosed { code: None, .. }))
-    );
+    assert!(events.iter().any(|e| matches!(e, ServerEvent::ServerClosed { code: None, .. })));
 }
 
 #[tokio::test]
 async fn client_close_code_is_recorded() {
     let server = MockServer::start().await.expect("start");
     let mut ws = connect(&server).await;
-    let frame = CloseFrame {
-        code: CloseCode::Normal,
-        reason: "done".into(),
-    };
+    let frame = CloseFrame { code: CloseCode::Normal, reason: "done".into() };
     bounded(ws.close(Some(frame))).await.expect("close");
     let closed = |e: &ServerEvent| matches!(e, ServerEvent::ClientClosed { .. });
     let event = server.wait_for_event(closed, WAIT).await.expect("closed");
-    let ServerEvent::ClientClosed { code, reason, .. } = event else {
-        unreachable!()
-    };
+    let ServerEvent::ClientClosed { code, reason, .. } = event else { unreachable!() };
     assert_eq!((code, reason.as_str()), (Some(1000), "done"));
     // The server answers the close handshake and ends the stream.
-    assert!(matches!(
-        bounded(ws.next()).await,
-        Some(Ok(Message::Close(_))) | None
-    ));
-    server
-        .wait_for_connection_count(0, WAIT)
-        .await
-        .expect("gone");
-    assert!(
-        !server
-            .events()
-            .iter()
-            .any(|e| matches!(e, ServerEvent::Dropped { .. }))
-    );
+    assert!(matches!(bounded(ws.next()).await, Some(Ok(Message::Close(_))) | None));
+    server.wait_for_connection_count(0, WAIT).await.expect("gone");
+    assert!(!server.events().iter().any(|e| matches!(e, ServerEvent::Dropped { .. })));
 }
 
 #[tokio::test]
@@ -125,10 +93,7 @@ async fn client_vanishing_is_recorded_as_dropped() {
     drop(ws);
     let dropped = |e: &ServerEvent| matches!(e, ServerEvent::Dropped { .. });
     server.wait_for_event(dropped, WAIT).await.expect("dropped");
-    server
-        .wait_for_connection_count(0, WAIT)
-        .await
-        .expect("gone");
+    server.wait_for_connection_count(0, WAIT).await.expect("gone");
 }
 
 #[tokio::test]

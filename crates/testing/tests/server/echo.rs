@@ -16,9 +16,7 @@ async fn text_and_binary_are_echoed_unchanged() {
     let mut ws = connect(&server).await;
     send_text(&mut ws, "hello").await;
     assert_eq!(next_text(&mut ws).await, "hello");
-    bounded(ws.send(Message::binary(vec![0, 1, 255])))
-        .await
-        .expect("send");
+    bounded(ws.send(Message::binary(vec![0, 1, 255]))).await.expect("send");
     assert_eq!(next(&mut ws).await, Message::binary(vec![0, 1, 255]));
     // JSON that is not a JSON-RPC request (no id) is echoed too.
     send_text(&mut ws, r#"{"method":"x"}"#).await;
@@ -29,16 +27,12 @@ async fn text_and_binary_are_echoed_unchanged() {
 async fn frames_above_the_tungstenite_default_limit_are_accepted() {
     let server = MockServer::start().await.expect("start");
     let config = WebSocketConfig::default().max_frame_size(Some(64 << 20));
-    let tcp = bounded(TcpStream::connect(server.addr()))
-        .await
-        .expect("connect");
+    let tcp = bounded(TcpStream::connect(server.addr())).await.expect("connect");
     let handshake = tokio_tungstenite::client_async_with_config(server.url(), tcp, Some(config));
     let (mut ws, _) = bounded(handshake).await.expect("handshake");
     // 20 MiB in one frame: above tungstenite's default 16 MiB frame limit.
     let big = "x".repeat(20 << 20);
-    bounded(ws.send(Message::text(big.clone())))
-        .await
-        .expect("send");
+    bounded(ws.send(Message::text(big.clone()))).await.expect("send");
     assert_eq!(next_text(&mut ws).await.len(), big.len());
 }
 
@@ -47,11 +41,9 @@ async fn custom_handler_replies_in_order_and_can_stay_silent() {
     let server = MockServer::builder()
         .handler(|incoming| match incoming.message.text() {
             Some("silent") => Reply::None,
-            Some("many") => Reply::Many(vec![
-                Reply::Text("one".into()),
-                Reply::Binary(vec![2]),
-                Reply::Default,
-            ]),
+            Some("many") => {
+                Reply::Many(vec![Reply::Text("one".into()), Reply::Binary(vec![2]), Reply::Default])
+            }
             _ => Reply::Default,
         })
         .start()
@@ -102,10 +94,7 @@ async fn set_handler_applies_to_open_connections() {
 #[tokio::test]
 async fn handler_close_reply_closes_the_connection() {
     let server = MockServer::builder()
-        .handler(|_| Reply::Close {
-            code: 4001,
-            reason: "go away".into(),
-        })
+        .handler(|_| Reply::Close { code: 4001, reason: "go away".into() })
         .start()
         .await
         .expect("start");
@@ -119,37 +108,17 @@ async fn handler_close_reply_closes_the_connection() {
         }
         other => panic!("expected a close frame, got {other:?}"),
     }
-    let closed = |e: &ServerEvent| {
-        matches!(
-            e,
-            ServerEvent::ServerClosed {
-                code: Some(4001),
-                ..
-            }
-        )
-    };
-    server
-        .wait_for_event(closed, WAIT)
-        .await
-        .expect("server closed");
-    server
-        .wait_for_connection_count(0, WAIT)
-        .await
-        .expect("closed");
+    let closed = |e: &ServerEvent| matches!(e, ServerEvent::ServerClosed { code: Some(4001), .. });
+    server.wait_for_event(closed, WAIT).await.expect("server closed");
+    server.wait_for_connection_count(0, WAIT).await.expect("closed");
 }
 
 #[tokio::test]
 async fn ping_reply_is_answered_by_the_client() {
     let server = MockServer::start().await.expect("start");
     let mut ws = connect(&server).await;
-    assert_eq!(
-        server.inject(Reply::Ping(b"are you there".to_vec())).await,
-        1
-    );
-    assert_eq!(
-        next(&mut ws).await,
-        Message::Ping(b"are you there".to_vec().into())
-    );
+    assert_eq!(server.inject(Reply::Ping(b"are you there".to_vec())).await, 1);
+    assert_eq!(next(&mut ws).await, Message::Ping(b"are you there".to_vec().into()));
     // tungstenite flushes its queued pong on the next read.
     let reader = tokio::spawn(async move { drain(&mut ws).await });
     let pong = |e: &ServerEvent| matches!(e, ServerEvent::Pong { payload, .. } if payload == b"are you there");

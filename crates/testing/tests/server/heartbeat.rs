@@ -14,14 +14,9 @@ async fn ping_then_marker(
     payload: &'static [u8],
 ) -> Vec<Message> {
     server.clear_events();
-    bounded(ws.send(Message::Ping(payload.into())))
-        .await
-        .expect("ping");
+    bounded(ws.send(Message::Ping(payload.into()))).await.expect("ping");
     let ping = |e: &ServerEvent| matches!(e, ServerEvent::Ping { payload: p, .. } if p == payload);
-    server
-        .wait_for_event(ping, WAIT)
-        .await
-        .expect("the server saw the ping");
+    server.wait_for_event(ping, WAIT).await.expect("the server saw the ping");
     assert_eq!(server.inject_message("marker").await, 1);
     let mut frames = Vec::new();
     loop {
@@ -43,11 +38,7 @@ async fn pings_are_answered_by_default() {
 
 #[tokio::test]
 async fn auto_pong_off_means_no_pong() {
-    let server = MockServer::builder()
-        .auto_pong(false)
-        .start()
-        .await
-        .expect("start");
+    let server = MockServer::builder().auto_pong(false).start().await.expect("start");
     let mut ws = connect(&server).await;
     let frames = ping_then_marker(&server, &mut ws, b"beat").await;
     assert_eq!(frames, []);
@@ -66,11 +57,7 @@ async fn auto_pong_can_be_switched_at_runtime() {
 
 #[tokio::test]
 async fn data_around_pings_is_intact() {
-    let server = MockServer::builder()
-        .auto_pong(false)
-        .start()
-        .await
-        .expect("start");
+    let server = MockServer::builder().auto_pong(false).start().await.expect("start");
     let mut ws = connect(&server).await;
     bounded(async {
         ws.feed(Message::text("before")).await?;

@@ -14,10 +14,7 @@ async fn injections_reach_every_open_connection() {
     let mut b = connect(&server).await;
     assert_eq!(server.inject_message("text").await, 2);
     assert_eq!(server.inject_binary(vec![1, 2, 3]).await, 2);
-    assert_eq!(
-        server.inject_json(&json!({"method": "subscription"})).await,
-        2
-    );
+    assert_eq!(server.inject_json(&json!({"method": "subscription"})).await, 2);
     for ws in [&mut a, &mut b] {
         assert_eq!(next_text(ws).await, "text");
         assert_eq!(next(ws).await, Message::binary(vec![1, 2, 3]));

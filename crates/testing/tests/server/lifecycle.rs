@@ -10,27 +10,16 @@ use crate::support::{WAIT, bounded, connect, drain, next_text, send_text, try_co
 #[tokio::test]
 async fn counts_open_and_total_connections() {
     let server = MockServer::start().await.expect("start");
-    assert_eq!(
-        (server.connection_count(), server.total_connections()),
-        (0, 0)
-    );
+    assert_eq!((server.connection_count(), server.total_connections()), (0, 0));
     let a = connect(&server).await;
     let _b = connect(&server).await;
     server.wait_for_connections(2, WAIT).await.expect("two");
-    assert_eq!(
-        (server.connection_count(), server.total_connections()),
-        (2, 2)
-    );
+    assert_eq!((server.connection_count(), server.total_connections()), (2, 2));
     drop(a);
-    server
-        .wait_for_connection_count(1, WAIT)
-        .await
-        .expect("one left");
+    server.wait_for_connection_count(1, WAIT).await.expect("one left");
     assert_eq!(server.total_connections(), 2);
-    let error = server
-        .wait_for_connections(3, std::time::Duration::from_millis(50))
-        .await
-        .unwrap_err();
+    let error =
+        server.wait_for_connections(3, std::time::Duration::from_millis(50)).await.unwrap_err();
     assert!(error.to_string().contains("at least 3"), "{error}");
 }
 
@@ -53,9 +42,7 @@ async fn stop_closes_with_1001_and_is_idempotent() {
 async fn stop_ends_stalled_handshakes() {
     let server = MockServer::start().await.expect("start");
     server.stall_handshakes(true);
-    let tcp = bounded(TcpStream::connect(server.addr()))
-        .await
-        .expect("connect");
+    let tcp = bounded(TcpStream::connect(server.addr())).await.expect("connect");
     let handshake = tokio_tungstenite::client_async(server.url(), tcp);
     let (result, ()) = tokio::join!(bounded(handshake), server.stop());
     assert!(result.is_err());
@@ -69,17 +56,12 @@ async fn drop_ends_everything() {
     drop(server);
     // The connection ends without a close frame.
     let frames = drain(&mut ws).await;
-    assert!(
-        !frames.iter().any(|f| matches!(f, Ok(Message::Close(_)))),
-        "{frames:?}"
-    );
+    assert!(!frames.iter().any(|f| matches!(f, Ok(Message::Close(_)))), "{frames:?}");
     // Nothing answers upgrades any more.
     let attempt = bounded(async {
         let tcp = TcpStream::connect(addr).await?;
         let url = format!("ws://{addr}");
-        tokio_tungstenite::client_async(url, tcp)
-            .await
-            .map_err(std::io::Error::other)
+        tokio_tungstenite::client_async(url, tcp).await.map_err(std::io::Error::other)
     })
     .await;
     assert!(attempt.is_err());
@@ -100,30 +82,18 @@ async fn restart_listens_on_the_same_port_with_the_same_settings() {
     assert!(try_connect(&server).await.is_err());
     bounded(server.restart()).await.expect("restart");
     assert_eq!(server.url(), url);
-    assert!(matches!(
-        drain(&mut first).await.first(),
-        Some(Ok(Message::Close(_)))
-    ));
+    assert!(matches!(drain(&mut first).await.first(), Some(Ok(Message::Close(_)))));
 
-    let tcp = bounded(TcpStream::connect(server.addr()))
-        .await
-        .expect("connect");
-    let (mut second, _) = bounded(tokio_tungstenite::client_async(url, tcp))
-        .await
-        .expect("upgrade");
+    let tcp = bounded(TcpStream::connect(server.addr())).await.expect("connect");
+    let (mut second, _) =
+        bounded(tokio_tungstenite::client_async(url, tcp)).await.expect("upgrade");
     send_text(&mut second, "hi").await;
     assert_eq!(next_text(&mut second).await, "custom hi");
     assert_eq!(server.total_connections(), 2);
     let ids: Vec<_> = server
         .events()
         .iter()
-        .filter_map(|e| {
-            if let ServerEvent::Connected(id) = e {
-                Some(*id)
-            } else {
-                None
-            }
-        })
+        .filter_map(|e| if let ServerEvent::Connected(id) = e { Some(*id) } else { None })
         .collect();
     assert_eq!(ids.len(), 2);
     assert_ne!(ids[0], ids[1]);

@@ -19,44 +19,21 @@ async fn each_matcher_kind_finds_the_message() {
     let mut ws = connect(&server).await;
     send_text(&mut ws, "plain text").await;
     send_text(&mut ws, REQUEST).await;
-    bounded(ws.send(Message::binary(vec![9, 8])))
-        .await
-        .expect("send");
+    bounded(ws.send(Message::binary(vec![9, 8]))).await.expect("send");
 
-    let found = server
-        .assert_message_sent("plain text", WAIT)
-        .await
-        .expect("exact");
+    let found = server.assert_message_sent("plain text", WAIT).await.expect("exact");
     assert_eq!(found.text(), Some("plain text"));
-    server
-        .assert_message_sent(String::from(REQUEST), WAIT)
-        .await
-        .expect("exact String");
+    server.assert_message_sent(String::from(REQUEST), WAIT).await.expect("exact String");
     let regex = Matcher::regex(r#""id":7\b"#).expect("regex");
-    server
-        .assert_message_sent(regex, WAIT)
-        .await
-        .expect("regex");
+    server.assert_message_sent(regex, WAIT).await.expect("regex");
     let regex = Regex::new(r"^plain").expect("regex");
-    server
-        .assert_message_sent(regex, WAIT)
-        .await
-        .expect("From<Regex>");
+    server.assert_message_sent(regex, WAIT).await.expect("From<Regex>");
     let subset = json!({"method": "public/subscribe", "params": {"channels": ["a", "b"]}});
-    let found = server
-        .assert_message_sent(subset, WAIT)
-        .await
-        .expect("json");
+    let found = server.assert_message_sent(subset, WAIT).await.expect("json");
     assert_eq!(found.json().expect("json")["id"], 7);
     let predicate = Matcher::predicate(|m| m.bytes() == [9, 8]);
-    server
-        .assert_message_sent(predicate, WAIT)
-        .await
-        .expect("predicate");
-    server
-        .assert_message_sent(Matcher::bytes([9, 8]), WAIT)
-        .await
-        .expect("bytes");
+    server.assert_message_sent(predicate, WAIT).await.expect("predicate");
+    server.assert_message_sent(Matcher::bytes([9, 8]), WAIT).await.expect("bytes");
 }
 
 #[tokio::test]
@@ -64,10 +41,7 @@ async fn non_matching_messages_fail_within_the_timeout() {
     let server = MockServer::start().await.expect("start");
     let mut ws = connect(&server).await;
     send_text(&mut ws, REQUEST).await;
-    server
-        .assert_message_sent(REQUEST, WAIT)
-        .await
-        .expect("arrived");
+    server.assert_message_sent(REQUEST, WAIT).await.expect("arrived");
 
     let timeout = Duration::from_millis(200);
     let wrong = [
@@ -78,14 +52,9 @@ async fn non_matching_messages_fail_within_the_timeout() {
     ];
     for matcher in wrong {
         let started = Instant::now();
-        let error = bounded(server.assert_message_sent(matcher, timeout))
-            .await
-            .unwrap_err();
+        let error = bounded(server.assert_message_sent(matcher, timeout)).await.unwrap_err();
         assert!(started.elapsed() >= timeout);
-        let AssertionError::NoMatchingMessage {
-            count, ref seen, ..
-        } = error
-        else {
+        let AssertionError::NoMatchingMessage { count, ref seen, .. } = error else {
             panic!("unexpected error {error:?}");
         };
         assert_eq!(count, 1);
@@ -115,9 +84,7 @@ async fn cleared_messages_no_longer_match() {
     server.assert_message_sent("old", WAIT).await.expect("old");
     server.clear_received();
     assert!(server.received().is_empty());
-    let result = server
-        .assert_message_sent("old", Duration::from_millis(50))
-        .await;
+    let result = server.assert_message_sent("old", Duration::from_millis(50)).await;
     assert!(result.is_err());
     send_text(&mut ws, "new").await;
     server.assert_message_sent("new", WAIT).await.expect("new");
@@ -136,10 +103,7 @@ async fn received_keeps_arrival_order_across_connections() {
     send_text(&mut a, "3").await;
     server.assert_message_sent("3", WAIT).await.expect("3");
     let received = server.received();
-    let texts: Vec<_> = received
-        .iter()
-        .map(|m| m.text().unwrap_or_default())
-        .collect();
+    let texts: Vec<_> = received.iter().map(|m| m.text().unwrap_or_default()).collect();
     assert_eq!(texts, ["1", "2", "3"]);
     assert_eq!(received[0].connection, received[2].connection);
     assert_ne!(received[0].connection, received[1].connection);

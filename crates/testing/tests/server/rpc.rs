@@ -17,33 +17,16 @@ async fn default_rpc_answers() {
         next_json(&mut ws).await,
         json!({"jsonrpc":"2.0","id":1,"result":["book.BTC","trades.BTC"]})
     );
-    send_text(
-        &mut ws,
-        r#"{"jsonrpc":"2.0","id":2,"method":"private/unsubscribe"}"#,
-    )
-    .await;
-    assert_eq!(
-        next_json(&mut ws).await,
-        json!({"jsonrpc":"2.0","id":2,"result":[]})
-    );
-    send_text(
-        &mut ws,
-        r#"{"jsonrpc":"2.0","id":"abc","method":"public/test"}"#,
-    )
-    .await;
+    send_text(&mut ws, r#"{"jsonrpc":"2.0","id":2,"method":"private/unsubscribe"}"#).await;
+    assert_eq!(next_json(&mut ws).await, json!({"jsonrpc":"2.0","id":2,"result":[]}));
+    send_text(&mut ws, r#"{"jsonrpc":"2.0","id":"abc","method":"public/test"}"#).await;
     assert_eq!(
         next_json(&mut ws).await,
         json!({"jsonrpc":"2.0","id":"abc","result":{"version":"1.2.26"}})
     );
-    send_text(
-        &mut ws,
-        r#"{"jsonrpc":"2.0","id":4,"method":"public/whatever","params":{"n":4}}"#,
-    )
-    .await;
-    assert_eq!(
-        next_json(&mut ws).await,
-        json!({"jsonrpc":"2.0","id":4,"result":{"n":4}})
-    );
+    send_text(&mut ws, r#"{"jsonrpc":"2.0","id":4,"method":"public/whatever","params":{"n":4}}"#)
+        .await;
+    assert_eq!(next_json(&mut ws).await, json!({"jsonrpc":"2.0","id":4,"result":{"n":4}}));
 }
 
 #[tokio::test]
@@ -63,25 +46,10 @@ async fn custom_results_errors_and_silence() {
         .await
         .expect("start");
     let mut ws = connect(&server).await;
-    send_text(
-        &mut ws,
-        r#"{"jsonrpc":"2.0","id":1,"method":"public/black_hole"}"#,
-    )
-    .await;
-    send_text(
-        &mut ws,
-        r#"{"jsonrpc":"2.0","id":2,"method":"public/get_time"}"#,
-    )
-    .await;
-    assert_eq!(
-        next_json(&mut ws).await,
-        json!({"jsonrpc":"2.0","id":2,"result":42})
-    );
-    send_text(
-        &mut ws,
-        r#"{"jsonrpc":"2.0","id":3,"method":"private/buy"}"#,
-    )
-    .await;
+    send_text(&mut ws, r#"{"jsonrpc":"2.0","id":1,"method":"public/black_hole"}"#).await;
+    send_text(&mut ws, r#"{"jsonrpc":"2.0","id":2,"method":"public/get_time"}"#).await;
+    assert_eq!(next_json(&mut ws).await, json!({"jsonrpc":"2.0","id":2,"result":42}));
+    send_text(&mut ws, r#"{"jsonrpc":"2.0","id":3,"method":"private/buy"}"#).await;
     assert_eq!(
         next_json(&mut ws).await,
         json!({"jsonrpc":"2.0","id":3,"error":{"code":13009,"message":"unauthorized","data":{"reason":"no token"}}})
@@ -99,26 +67,12 @@ async fn delayed_answers_arrive_out_of_order() {
         .await
         .expect("start");
     let mut ws = connect(&server).await;
-    send_text(
-        &mut ws,
-        r#"{"id":1,"method":"slow","params":{"who":"slow"}}"#,
-    )
-    .await;
-    send_text(
-        &mut ws,
-        r#"{"id":2,"method":"fast","params":{"who":"fast"}}"#,
-    )
-    .await;
+    send_text(&mut ws, r#"{"id":1,"method":"slow","params":{"who":"slow"}}"#).await;
+    send_text(&mut ws, r#"{"id":2,"method":"fast","params":{"who":"fast"}}"#).await;
     let first = next_json(&mut ws).await;
     let second = next_json(&mut ws).await;
-    assert_eq!(
-        (first["id"].clone(), first["result"]["who"].clone()),
-        (json!(2), json!("fast"))
-    );
-    assert_eq!(
-        (second["id"].clone(), second["result"]["who"].clone()),
-        (json!(1), json!("slow"))
-    );
+    assert_eq!((first["id"].clone(), first["result"]["who"].clone()), (json!(2), json!("fast")));
+    assert_eq!((second["id"].clone(), second["result"]["who"].clone()), (json!(1), json!("slow")));
 }
 
 #[tokio::test]
@@ -138,16 +92,8 @@ async fn concurrent_callers_get_their_own_answers() {
     let server = MockServer::start().await.expect("start");
     let mut a = connect(&server).await;
     let mut b = connect(&server).await;
-    send_text(
-        &mut a,
-        r#"{"id":1,"method":"echo","params":{"caller":"a"}}"#,
-    )
-    .await;
-    send_text(
-        &mut b,
-        r#"{"id":1,"method":"echo","params":{"caller":"b"}}"#,
-    )
-    .await;
+    send_text(&mut a, r#"{"id":1,"method":"echo","params":{"caller":"a"}}"#).await;
+    send_text(&mut b, r#"{"id":1,"method":"echo","params":{"caller":"b"}}"#).await;
     assert_eq!(next_json(&mut a).await["result"], json!({"caller":"a"}));
     assert_eq!(next_json(&mut b).await["result"], json!({"caller":"b"}));
 }

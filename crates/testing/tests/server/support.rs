@@ -48,10 +48,7 @@ pub(crate) async fn next<S>(ws: &mut WebSocketStream<S>) -> Message
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    bounded(ws.next())
-        .await
-        .expect("a frame")
-        .expect("a readable frame")
+    bounded(ws.next()).await.expect("a frame").expect("a readable frame")
 }
 
 /// Reads the next frame, which must be text.

@@ -44,63 +44,36 @@ async fn upgrade(
     server: &MockServer,
     tls: TlsStream<TcpStream>,
 ) -> WebSocketStream<TlsStream<TcpStream>> {
-    let (ws, _) = bounded(tokio_tungstenite::client_async(server.url(), tls))
-        .await
-        .expect("upgrade");
+    let (ws, _) =
+        bounded(tokio_tungstenite::client_async(server.url(), tls)).await.expect("upgrade");
     ws
 }
 
 async fn echo_over(server: &MockServer, config: Arc<ClientConfig>, name: &str) {
-    let tls = tls_connect(server, config, name)
-        .await
-        .expect("TLS handshake");
+    let tls = tls_connect(server, config, name).await.expect("TLS handshake");
     let mut ws = upgrade(server, tls).await;
-    bounded(futures_util::SinkExt::send(
-        &mut ws,
-        Message::text("secure"),
-    ))
-    .await
-    .expect("send");
+    bounded(futures_util::SinkExt::send(&mut ws, Message::text("secure"))).await.expect("send");
     assert_eq!(next_text(&mut ws).await, "secure");
 }
 
 #[tokio::test]
 async fn trusted_ca_connects_by_ip_and_name() {
-    let server = MockServer::builder()
-        .tls(true)
-        .start()
-        .await
-        .expect("start");
+    let server = MockServer::builder().tls(true).start().await.expect("start");
     assert!(server.url().starts_with("wss://127.0.0.1:"));
     let der = server.ca_certificate().expect("CA");
     echo_over(&server, config_trusting_ca(der), "127.0.0.1").await;
     let pem = server.ca_certificate_pem().expect("PEM");
     let from_pem = CertificateDer::from_pem_slice(pem.as_bytes()).expect("parse PEM");
     echo_over(&server, config_trusting_ca(from_pem), "localhost").await;
-    echo_over(
-        &server,
-        server.client_tls_config().expect("config"),
-        "127.0.0.1",
-    )
-    .await;
+    echo_over(&server, server.client_tls_config().expect("config"), "127.0.0.1").await;
 }
 
 #[tokio::test]
 async fn untrusted_clients_are_refused() {
-    let server = MockServer::builder()
-        .tls(true)
-        .start()
-        .await
-        .expect("start");
-    let other = MockServer::builder()
-        .tls(true)
-        .start()
-        .await
-        .expect("start");
+    let server = MockServer::builder().tls(true).start().await.expect("start");
+    let other = MockServer::builder().tls(true).start().await.expect("start");
     let wrong_ca = config_trusting_ca(other.ca_certificate().expect("CA"));
-    let error = tls_connect(&server, wrong_ca, "127.0.0.1")
-        .await
-        .unwrap_err();
+    let error = tls_connect(&server, wrong_ca, "127.0.0.1").await.unwrap_err();
     assert!(error.to_string().contains("certificate"), "{error}");
     let failed = |e: &ServerEvent| matches!(e, ServerEvent::HandshakeFailed { .. });
     server.wait_for_event(failed, WAIT).await.expect("recorded");
@@ -109,11 +82,7 @@ async fn untrusted_clients_are_refused() {
 
 #[tokio::test]
 async fn certificate_survives_restart() {
-    let server = MockServer::builder()
-        .tls(true)
-        .start()
-        .await
-        .expect("start");
+    let server = MockServer::builder().tls(true).start().await.expect("start");
     let before = server.ca_certificate();
     let config = server.client_tls_config().expect("config");
     bounded(server.restart()).await.expect("restart");
@@ -132,26 +101,14 @@ async fn plain_servers_have_no_tls_material() {
 
 #[tokio::test]
 async fn pings_and_abrupt_disconnects_work_over_tls() {
-    let server = MockServer::builder()
-        .tls(true)
-        .auto_pong(false)
-        .start()
+    let server = MockServer::builder().tls(true).auto_pong(false).start().await.expect("start");
+    let tls = tls_connect(&server, server.client_tls_config().expect("config"), "127.0.0.1")
         .await
-        .expect("start");
-    let tls = tls_connect(
-        &server,
-        server.client_tls_config().expect("config"),
-        "127.0.0.1",
-    )
-    .await
-    .expect("TLS");
+        .expect("TLS");
     let mut ws = upgrade(&server, tls).await;
-    bounded(futures_util::SinkExt::send(
-        &mut ws,
-        Message::Ping(b"x".as_slice().into()),
-    ))
-    .await
-    .expect("ping");
+    bounded(futures_util::SinkExt::send(&mut ws, Message::Ping(b"x".as_slice().into())))
+        .await
+        .expect("ping");
     let ping = |e: &ServerEvent| matches!(e, ServerEvent::Ping { .. });
     server.wait_for_event(ping, WAIT).await.expect("ping seen");
     assert_eq!(server.inject_message("marker").await, 1);
