@@ -9,7 +9,7 @@ use zen_websocket_recorder::Recorder;
 
 use crate::{
     config::Config,
-    connection::{self, Command, Delivered, Inbox},
+    connection::{self, Command, Delivered, Inbox, RequestCommand, SubscribeCommand},
     error::{Error, Result},
     event::Event,
     heartbeat::HeartbeatHealth,
@@ -275,7 +275,7 @@ impl Client {
         let frame = encode_request(&id, method, params)?;
         self.throttle_text(&frame).await?;
         let (reply, answer) = oneshot::channel();
-        self.command(Command::Request { id, frame, reply }).await?;
+        self.command(Command::Request(Box::new(RequestCommand { id, frame, reply }))).await?;
         answer.await.unwrap_or(Err(Error::Disconnected))
     }
 
@@ -328,7 +328,8 @@ impl Client {
         let frame = protocol.subscribe_message(&id, &channels).to_string();
         self.throttle_text(&frame).await?;
         let (reply, answer) = oneshot::channel();
-        self.command(Command::Subscribe { id, frame, channels, reply }).await?;
+        let subscribe = SubscribeCommand { id, frame, channels, reply };
+        self.command(Command::Subscribe(Box::new(subscribe))).await?;
         answer.await.unwrap_or(Err(Error::Disconnected))
     }
 
@@ -459,7 +460,7 @@ impl Client {
     /// ```
     pub async fn recv(&self) -> Option<Event> {
         let inbox = self.inner.inbox.as_ref()?;
-        let (event, holds_slot) = inbox.lock().await.next().await?;
+        let (event, holds_slot) = inbox.lock().await.next().await?.into_event();
         if holds_slot && let Some(gauge) = &self.inner.shared.inbox {
             gauge.release();
         }

@@ -10,19 +10,32 @@ use crate::{error::Result, message::Message, rpc::RequestId, subscription::Subsc
 pub(crate) enum Command {
     /// Write a data frame.
     Send { message: Message, ack: oneshot::Sender<Result<()>> },
-    /// Write an encoded JSON-RPC request and answer with its response.
-    Request { id: RequestId, frame: String, reply: oneshot::Sender<Result<Value>> },
+    /// Write an encoded JSON-RPC request and answer with its response (boxed, like
+    /// `Subscribe`, so the channel's slots stay the size of a `Send`).
+    Request(Box<RequestCommand>),
     /// Subscribe through the configured protocol; answer once the server confirms.
-    Subscribe {
-        id: RequestId,
-        frame: String,
-        channels: Vec<String>,
-        reply: oneshot::Sender<Result<SubscriptionId>>,
-    },
+    Subscribe(Box<SubscribeCommand>),
     /// Unsubscribe a confirmed subscription.
     Unsubscribe { id: SubscriptionId, reply: oneshot::Sender<Result<()>> },
     /// Close with code 1000 and end the task.
     Close { done: oneshot::Sender<()> },
+}
+
+/// A JSON-RPC request ready to write.
+#[derive(Debug)]
+pub(crate) struct RequestCommand {
+    pub(crate) id: RequestId,
+    pub(crate) frame: String,
+    pub(crate) reply: oneshot::Sender<Result<Value>>,
+}
+
+/// A subscribe request ready to write, with the channels it must confirm.
+#[derive(Debug)]
+pub(crate) struct SubscribeCommand {
+    pub(crate) id: RequestId,
+    pub(crate) frame: String,
+    pub(crate) channels: Vec<String>,
+    pub(crate) reply: oneshot::Sender<Result<SubscriptionId>>,
 }
 
 impl Command {
@@ -31,12 +44,28 @@ impl Command {
         // A caller that stopped waiting no longer needs the answer.
         match self {
             Self::Send { ack, .. } => drop(ack.send(Err(err()))),
-            Self::Request { reply, .. } => drop(reply.send(Err(err()))),
-            Self::Subscribe { reply, .. } => drop(reply.send(Err(err()))),
+            Self::Request(request) => drop(request.reply.send(Err(err()))),
+            Self::Subscribe(subscribe) => drop(subscribe.reply.send(Err(err()))),
             Self::Unsubscribe { reply, .. } => drop(reply.send(Err(err()))),
             Self::Close { done } => {
                 let _ = done.send(());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_stay_small_so_channel_blocks_do() {
+        // tokio allocates channel slots 32 at a time for every connection.
+        assert!(size_of::<Command>() <= 48, "{}", size_of::<Command>());
+        assert!(
+            size_of::<super::super::Delivered>() <= 48,
+            "{}",
+            size_of::<super::super::Delivered>()
+        );
     }
 }

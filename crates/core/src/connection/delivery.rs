@@ -8,11 +8,45 @@ use std::{
 
 use tokio::sync::mpsc;
 
-use crate::{config::MessageHandler, event::Event, monitor::Shared};
+use crate::{config::MessageHandler, event::Event, message::Message, monitor::Shared};
 
-/// An event in the inbox, and whether it holds one of the inbox's slots (data messages do;
-/// lifecycle events, and messages delivered while closing, do not).
-pub(crate) type Delivered = (Event, bool);
+/// An event in the inbox. Data messages are kept small (the channel allocates its slots in
+/// blocks); the rare lifecycle events are boxed.
+#[derive(Debug)]
+pub(crate) enum Delivered {
+    /// A data message holding one of the inbox's slots.
+    Message(Message),
+    /// A data message past the bound (delivered while closing), holding no slot.
+    Unbounded(Message),
+    /// A lifecycle event.
+    Lifecycle(Box<Event>),
+}
+
+impl Delivered {
+    fn unbounded(event: Event) -> Self {
+        match event {
+            Event::Message(message) => Self::Unbounded(message),
+            other => Self::Lifecycle(Box::new(other)),
+        }
+    }
+
+    /// The event, and whether it held an inbox slot.
+    pub(crate) fn into_event(self) -> (Event, bool) {
+        match self {
+            Self::Message(message) => (Event::Message(message), true),
+            Self::Unbounded(message) => (Event::Message(message), false),
+            Self::Lifecycle(event) => (*event, false),
+        }
+    }
+}
+
+/// A data message held back until the inbox has room.
+fn into_message(event: Event) -> Delivered {
+    match event {
+        Event::Message(message) => Delivered::Message(message),
+        other => Delivered::Lifecycle(Box::new(other)),
+    }
+}
 
 /// The receiving side, held by the client handles.
 pub(crate) type Inbox = mpsc::UnboundedReceiver<Delivered>;
@@ -57,7 +91,7 @@ impl Delivery {
             }
             Self::Inbox { sender, shared, stash } => {
                 if shared.inbox.as_ref().is_some_and(|inbox| inbox.try_take()) {
-                    drop(sender.send((event, true)));
+                    drop(sender.send(into_message(event)));
                     false
                 } else {
                     *stash = Some(event);
@@ -74,7 +108,7 @@ impl Delivery {
         match self {
             Self::Handler(handler) => call(handler, event),
             // A closed inbox means every handle is gone: nobody is left to tell.
-            Self::Inbox { sender, .. } => drop(sender.send((event, false))),
+            Self::Inbox { sender, .. } => drop(sender.send(Delivered::unbounded(event))),
         }
     }
 
@@ -88,7 +122,7 @@ impl Delivery {
         };
         inbox.take().await;
         match stash.take() {
-            Some(event) => drop(sender.send((event, true))),
+            Some(event) => drop(sender.send(into_message(event))),
             None => inbox.release(),
         }
     }
@@ -98,7 +132,7 @@ impl Delivery {
         if let Self::Inbox { sender, stash, .. } = self
             && let Some(event) = stash.take()
         {
-            drop(sender.send((event, false)));
+            drop(sender.send(Delivered::unbounded(event)));
         }
     }
 }

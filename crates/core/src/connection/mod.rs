@@ -9,6 +9,6 @@ mod reconnect;
 mod subscriptions;
 mod task;
 
-pub(crate) use command::Command;
+pub(crate) use command::{Command, RequestCommand, SubscribeCommand};
 pub(crate) use delivery::{Delivered, Inbox};
 pub(crate) use task::spawn;

@@ -17,7 +17,7 @@ use tracing::Instrument;
 use zen_websocket_recorder::{Direction, Payload, Recorder};
 
 use super::{
-    command::Command,
+    command::{Command, RequestCommand, SubscribeCommand},
     delivery::{Delivery, HandlerCell, Inbox},
     failure::fail_connection,
     heartbeat::{Beat, DeribitNotice, deribit_notice},
@@ -119,13 +119,13 @@ impl Connection {
             self.publish_gauges();
             match ended {
                 Ended::ClientClosed(done) => {
-                    self.close_socket(ws).await;
+                    Box::pin(self.close_socket(ws)).await;
                     self.finish(Some(DisconnectReason::ClientClosed));
                     let _ = done.send(());
                     return;
                 }
                 Ended::HandlesDropped => {
-                    self.close_socket(ws).await;
+                    Box::pin(self.close_socket(ws)).await;
                     self.finish(Some(DisconnectReason::ClientClosed));
                     return;
                 }
@@ -230,14 +230,12 @@ impl Connection {
                 self.write(ws, message).await?;
                 self.acks.push(ack);
             }
-            Command::Request { id, frame, reply } => {
-                if let Err(waiter) = self.pending.insert(id.clone(), Waiter::Request(reply)) {
-                    waiter.fail(Error::DuplicateRequestId(id));
-                    return Ok(());
-                }
-                self.write(ws, Message::from(frame)).await?;
+            Command::Request(request) => {
+                let RequestCommand { id, frame, reply } = *request;
+                self.write_request(ws, id, Message::from(frame), Waiter::Request(reply)).await?;
             }
-            Command::Subscribe { id, frame, channels, reply } => {
+            Command::Subscribe(subscribe) => {
+                let SubscribeCommand { id, frame, channels, reply } = *subscribe;
                 let waiter = Waiter::Subscribe { channels, reply };
                 self.write_request(ws, id, Message::from(frame), waiter).await?;
             }

@@ -21,7 +21,10 @@ use crate::{
 };
 
 /// The byte stream under a connection: plain TCP or TLS over TCP.
-pub(crate) type Transport = Either<TcpStream, TlsStream<TcpStream>>;
+///
+/// The TLS side is boxed: its session state is large, and a plain connection should not
+/// reserve room for it in every connection task.
+pub(crate) type Transport = Either<TcpStream, Box<TlsStream<TcpStream>>>;
 
 /// An upgraded WebSocket connection.
 pub(crate) type WsStream = WebSocketStream<Transport>;
@@ -40,7 +43,9 @@ pub(crate) async fn dial(
     let addrs = bound.run(ConnectStage::Resolve, resolve(endpoint)).await?;
     let tcp = bound.run(ConnectStage::Tcp, connect_any(&addrs)).await?;
     let transport = if endpoint.secure {
-        Either::Right(bound.run(ConnectStage::Tls, tls_handshake(endpoint, config, tcp)).await?)
+        Either::Right(Box::new(
+            bound.run(ConnectStage::Tls, tls_handshake(endpoint, config, tcp)).await?,
+        ))
     } else {
         Either::Left(tcp)
     };

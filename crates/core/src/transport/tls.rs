@@ -168,6 +168,19 @@ impl TlsConfig {
         if let Some(built) = self.built.get() {
             return Ok(Arc::clone(built));
         }
+        if self.webpki_roots && self.extra_roots.is_empty() {
+            // The default trust is the same for everyone: build it once per process, so fresh
+            // `Config::default()`s do not each carry their own root store.
+            static DEFAULT: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+            let shared = match DEFAULT.get() {
+                Some(config) => Arc::clone(config),
+                None => {
+                    let built = Arc::new(self.build()?);
+                    Arc::clone(DEFAULT.get_or_init(|| built))
+                }
+            };
+            return Ok(Arc::clone(self.built.get_or_init(|| shared)));
+        }
         let config = Arc::new(self.build()?);
         Ok(Arc::clone(self.built.get_or_init(|| config)))
     }
