@@ -1,8 +1,12 @@
-//! `cargo xtask ci`: the checks every change must pass, as a table of cargo commands.
+//! `cargo xtask ci`: the checks every change must pass, as a table of cargo commands, then the
+//! Autobahn and interop conformance runs.
 
 use std::path::Path;
 
-use crate::runner::{Runner, Step, Tool};
+use crate::{
+    autobahn, interop, peers,
+    runner::{Runner, Step, Tool},
+};
 
 /// cargo-deny, pinned to a release that builds with the project's toolchain.
 const CARGO_DENY: Tool = Tool {
@@ -13,29 +17,13 @@ const CARGO_DENY: Tool = Tool {
 
 /// The CI steps, run in order; the first failure stops the run.
 const STEPS: &[Step] = &[
-    Step {
-        name: "fmt",
-        args: &["fmt", "--all", "--", "--check"],
-        ..Step::DEFAULT
-    },
+    Step { name: "fmt", args: &["fmt", "--all", "--", "--check"], ..Step::DEFAULT },
     Step {
         name: "clippy",
-        args: &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
+        args: &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
         ..Step::DEFAULT
     },
-    Step {
-        name: "test",
-        args: &["test", "--workspace"],
-        counts_tests: true,
-        ..Step::DEFAULT
-    },
+    Step { name: "test", args: &["test", "--workspace"], counts_tests: true, ..Step::DEFAULT },
     Step {
         name: "doc",
         args: &["doc", "--workspace", "--no-deps"],
@@ -52,11 +40,16 @@ const STEPS: &[Step] = &[
     },
 ];
 
-/// Runs [`STEPS`] from the workspace root `root`.
+/// After the checks: the Autobahn client cases, then the interop tests, each after installing
+/// its peers (a peer that cannot be installed fails CI; nothing is skipped).
+const CONFORMANCE: &[Step] =
+    &[peers::PYTHON, autobahn::RUN, peers::NODE, peers::WEBSOCAT, interop::RUN];
+
+/// Runs [`STEPS`], then [`CONFORMANCE`], from the workspace root `root`.
 ///
 /// # Errors
 ///
 /// Names the first step that failed (or whose tool could not be installed) and how long it ran.
 pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
-    Runner::new("ci", root).run(STEPS)
+    Runner::new("ci", root).run(&[STEPS, CONFORMANCE].concat())
 }

@@ -7,11 +7,18 @@
 //!
 //! | task | what it does |
 //! |------|--------------|
-//! | `ci` | fmt, clippy, test, doc, cargo-deny: what `.ci/run` and GitHub Actions run |
+//! | `ci` | fmt, clippy, test, doc, cargo-deny, then `autobahn` and `interop`: what `.ci/run` and GitHub Actions run |
+//! | `bench` | release build of `bench/`, then zen-websocket against raw tokio-tungstenite |
+//! | `autobahn` | the Autobahn\|Testsuite client cases (kosoku's fuzzing server) against the client |
+//! | `interop` | the client against Python `websockets` and `aiohttp`, Node `ws` and `websocat` |
 //!
-//! Later tasks (`bench`, `interop`, `autobahn`) are one more row each.
+//! `autobahn` and `interop` install their peers under `target/peers/` first ([`peers`]).
 
+mod autobahn;
+mod bench;
 mod ci;
+mod interop;
+mod peers;
 mod runner;
 
 use std::path::{Path, PathBuf};
@@ -28,11 +35,28 @@ struct Task {
 }
 
 /// Every task `cargo xtask` knows, in the order the usage text lists them.
-const TASKS: &[Task] = &[Task {
-    name: "ci",
-    about: "run every CI check: fmt, clippy, test, doc, cargo-deny",
-    run: ci::run,
-}];
+const TASKS: &[Task] = &[
+    Task {
+        name: "ci",
+        about: "run every CI check: fmt, clippy, test, doc, cargo-deny, autobahn, interop",
+        run: ci::run,
+    },
+    Task {
+        name: "bench",
+        about: "build the bench (release) and run it: zen-websocket vs raw tokio-tungstenite",
+        run: bench::run,
+    },
+    Task {
+        name: "autobahn",
+        about: "install kosoku, run the Autobahn|Testsuite client cases, print the verdicts",
+        run: autobahn::run,
+    },
+    Task {
+        name: "interop",
+        about: "install the peer servers, run the interop tests against each of them",
+        run: interop::run,
+    },
+];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -60,10 +84,7 @@ fn find_task(args: &[String]) -> Option<&'static Task> {
         return None;
     };
     if !rest.is_empty() {
-        eprintln!(
-            "xtask: `{name}` takes no arguments, got `{}`\n",
-            rest.join(" ")
-        );
+        eprintln!("xtask: `{name}` takes no arguments, got `{}`\n", rest.join(" "));
         return None;
     }
     Some(task)

@@ -1,5 +1,5 @@
-//! Runs a table of cargo steps: streams their output, times them, stops at the first failure and
-//! prints a summary table.
+//! Runs a table of steps (cargo commands, or another program such as `bash`): streams their
+//! output, times them, stops at the first failure and prints a summary table.
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
@@ -9,12 +9,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
 
-/// One command of a task: `cargo <args>` run from the workspace root.
+/// One command of a task: `cargo <args>` (or `<program> <args>`) run from the workspace root.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Step {
     /// Short name shown in progress lines, errors and the summary.
     pub(crate) name: &'static str,
-    /// Arguments after `cargo`.
+    /// The program to run; `None` is cargo.
+    pub(crate) program: Option<&'static str>,
+    /// Arguments after the program.
     pub(crate) args: &'static [&'static str],
     /// Extra environment variables for this step only.
     pub(crate) env: &'static [(&'static str, &'static str)],
@@ -26,13 +28,8 @@ pub(crate) struct Step {
 
 impl Step {
     /// A step with no arguments, environment or tool; table rows override what they need.
-    pub(crate) const DEFAULT: Step = Step {
-        name: "",
-        args: &[],
-        env: &[],
-        needs: None,
-        counts_tests: false,
-    };
+    pub(crate) const DEFAULT: Step =
+        Step { name: "", program: None, args: &[], env: &[], needs: None, counts_tests: false };
 }
 
 /// A cargo subcommand installed on demand (`cargo install`) when its probe fails.
@@ -98,13 +95,7 @@ impl<'a> Runner<'a> {
     /// A runner for `task` whose commands run in `root`.
     pub(crate) fn new(task: &'static str, root: &'a Path) -> Self {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        Runner {
-            task,
-            root,
-            cargo,
-            records: Vec::new(),
-            tests: None,
-        }
+        Runner { task, root, cargo, records: Vec::new(), tests: None }
     }
 
     /// Runs `steps` in order, stopping at the first failure, then prints the summary.
@@ -131,39 +122,37 @@ impl<'a> Runner<'a> {
         if let Some(tool) = step.needs {
             self.ensure(tool)?;
         }
-        self.execute(step.name, step.args, step.env, step.counts_tests)
+        let command = Invocation { program: step.program, args: step.args, env: step.env };
+        self.execute(step.name, command, step.counts_tests)
     }
 
     /// Installs `tool` unless its probe already succeeds.
     fn ensure(&mut self, tool: &Tool) -> anyhow::Result<()> {
-        let probe = self.command(tool.probe).stderr(Stdio::null()).output();
+        let probe = self.command(None, tool.probe).stderr(Stdio::null()).output();
         if let Some(output) = probe.ok().filter(|output| output.status.success()) {
             let version = String::from_utf8_lossy(&output.stdout);
             eprintln!("==> using {}", version.trim());
             return Ok(());
         }
         eprintln!("==> {} is not installed; installing it", tool.name);
-        self.execute(&format!("install {}", tool.name), tool.install, &[], false)
+        let install = Invocation { program: None, args: tool.install, env: &[] };
+        self.execute(&format!("install {}", tool.name), install, false)
     }
 
-    /// Runs `cargo <args>` with `env`, timing it and adding a summary row.
+    /// Runs `invocation`, timing it and adding a summary row.
     fn execute(
         &mut self,
         name: &str,
-        args: &[&str],
-        env: &[(&str, &str)],
+        invocation: Invocation<'_>,
         counts_tests: bool,
     ) -> anyhow::Result<()> {
-        let shown = show(args, env);
+        let shown = invocation.show();
         eprintln!("\n==> {name}: {shown}");
-        let mut command = self.command(args);
-        command.envs(env.iter().copied());
+        let mut command = self.command(invocation.program, invocation.args);
+        command.envs(invocation.env.iter().copied());
         let started = Instant::now();
-        let status = if counts_tests {
-            self.spawn_counting(&mut command)
-        } else {
-            command.status()
-        };
+        let status =
+            if counts_tests { self.spawn_counting(&mut command) } else { command.status() };
         let elapsed = started.elapsed();
         let took = seconds(elapsed);
         match status {
@@ -202,24 +191,24 @@ impl<'a> Runner<'a> {
                 line.clear();
             }
         }
-        self.tests = Some(counts);
+        // Several steps may run tests (CI's unit tests, then interop): the totals add up.
+        self.tests.get_or_insert_default().add(counts);
         child.wait()
     }
 
-    /// `cargo <args>` in the workspace root.
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(&self.cargo);
+    /// `cargo <args>` (or `<program> <args>`) in the workspace root.
+    fn command(&self, program: Option<&str>, args: &[&str]) -> Command {
+        let mut command = match program {
+            Some(program) => Command::new(program),
+            None => Command::new(&self.cargo),
+        };
         command.args(args).current_dir(self.root);
         command
     }
 
     /// Adds a summary row.
     fn record(&mut self, name: &str, outcome: Outcome, elapsed: Duration) {
-        self.records.push(Record {
-            name: name.to_owned(),
-            outcome,
-            elapsed,
-        });
+        self.records.push(Record { name: name.to_owned(), outcome, elapsed });
     }
 
     /// Prints the summary table, then the test totals as a plain closing line.
@@ -251,11 +240,7 @@ impl TestCounts {
 
     /// `tests: N passed, N failed, N skipped`, the plain closing line CI log readers look for.
     fn closing_line(self) -> String {
-        let TestCounts {
-            passed,
-            failed,
-            ignored,
-        } = self;
+        let TestCounts { passed, failed, ignored } = self;
         format!("tests: {passed} passed, {failed} failed, {ignored} skipped")
     }
 }
@@ -281,15 +266,37 @@ fn parse_test_result(line: &str) -> Option<TestCounts> {
     Some(found)
 }
 
-/// The command as a shell line: `RUSTDOCFLAGS="-D warnings" cargo doc ...`.
-fn show(args: &[&str], env: &[(&str, &str)]) -> String {
-    let mut words: Vec<String> = env
-        .iter()
-        .map(|(key, value)| format!("{key}={value:?}"))
-        .collect();
-    words.push("cargo".to_owned());
-    words.extend(args.iter().map(|arg| (*arg).to_owned()));
-    words.join(" ")
+/// One command line to run: the program (`None` is cargo), its arguments and extra environment.
+#[derive(Debug, Clone, Copy)]
+struct Invocation<'a> {
+    /// The program; `None` is cargo.
+    program: Option<&'a str>,
+    /// Arguments after the program.
+    args: &'a [&'a str],
+    /// Extra environment variables.
+    env: &'a [(&'a str, &'a str)],
+}
+
+impl Invocation<'_> {
+    /// The command as a shell line: `RUSTDOCFLAGS="-D warnings" cargo doc ...`; arguments with
+    /// spaces or quotes are single-quoted.
+    fn show(&self) -> String {
+        let mut words: Vec<String> =
+            self.env.iter().map(|(key, value)| format!("{key}={value:?}")).collect();
+        words.push(self.program.unwrap_or("cargo").to_owned());
+        words.extend(self.args.iter().map(|arg| quote(arg)));
+        words.join(" ")
+    }
+}
+
+/// `arg` as a shell word: as is when plain, else single-quoted.
+fn quote(arg: &str) -> String {
+    let plain = arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain && !arg.is_empty() {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
 }
 
 /// A duration as seconds with one decimal: `12.3s`.
@@ -305,22 +312,22 @@ mod tests {
     fn parses_libtest_result_lines() {
         let line = "test result: ok. 12 passed; 1 failed; 3 ignored; 0 measured; 0 filtered out; \
                     finished in 0.52s\n";
-        let counts = TestCounts {
-            passed: 12,
-            failed: 1,
-            ignored: 3,
-        };
+        let counts = TestCounts { passed: 12, failed: 1, ignored: 3 };
         assert_eq!(parse_test_result(line), Some(counts));
         assert_eq!(parse_test_result("test foo ... ok"), None);
-        assert_eq!(
-            counts.closing_line(),
-            "tests: 12 passed, 1 failed, 3 skipped"
-        );
+        assert_eq!(counts.closing_line(), "tests: 12 passed, 1 failed, 3 skipped");
     }
 
     #[test]
     fn shows_commands_as_shell_lines() {
-        let shown = show(&["doc", "--no-deps"], &[("RUSTDOCFLAGS", "-D warnings")]);
-        assert_eq!(shown, r#"RUSTDOCFLAGS="-D warnings" cargo doc --no-deps"#);
+        let doc = Invocation {
+            program: None,
+            args: &["doc", "--no-deps"],
+            env: &[("RUSTDOCFLAGS", "-D warnings")],
+        };
+        assert_eq!(doc.show(), r#"RUSTDOCFLAGS="-D warnings" cargo doc --no-deps"#);
+        let script =
+            Invocation { program: Some("bash"), args: &["-c", "exec run \"$@\"", "run"], env: &[] };
+        assert_eq!(script.show(), r#"bash -c 'exec run "$@"' run"#);
     }
 }

@@ -19,7 +19,7 @@ use zen_websocket_recorder::{Direction, Payload, Recorder};
 use super::{
     command::{Command, RequestCommand, SubscribeCommand},
     delivery::{Delivery, HandlerCell, Inbox},
-    failure::fail_connection,
+    failure::{fail_connection, failure_code},
     heartbeat::{Beat, DeribitNotice, deribit_notice},
     pending::{Pending, Waiter},
     subscriptions::Subscriptions,
@@ -341,6 +341,10 @@ impl Connection {
             Some(Err(err)) => {
                 // Tell the server why (1002, 1007, 1009) before hanging up. Boxed: rare, and the
                 // live task should not carry its size.
+                if let Some(code) = failure_code(&err) {
+                    let code = Some(u16::from(code));
+                    self.record(Direction::Out, Payload::Close { code, reason: String::new() });
+                }
                 Box::pin(fail_connection(ws, &err, self.config.close_timeout)).await;
                 return lost(Error::from_transport(err));
             }

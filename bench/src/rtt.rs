@@ -1,0 +1,132 @@
+//! Request/response round trips: sequential JSON-RPC `echo` requests, zen through
+//! `Client::request`, raw by sending the same text and awaiting the next frame.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use futures_util::{SinkExt, StreamExt};
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::runtime::Handle;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::{clients, servers};
+
+/// Requests sent before recording starts.
+pub(crate) const WARMUP: usize = 500;
+/// Requests recorded per sample.
+pub(crate) const REQUESTS: usize = 5_000;
+
+/// Percentiles of one sample, in microseconds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub(crate) struct Percentiles {
+    /// The median round trip.
+    pub(crate) p50_us: f64,
+    /// The 99th percentile.
+    pub(crate) p99_us: f64,
+}
+
+/// Every sample of the round-trip row.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RttResult {
+    /// Requests before recording.
+    pub(crate) warmup: usize,
+    /// Requests recorded per sample.
+    pub(crate) requests: usize,
+    /// zen's samples.
+    pub(crate) zen: Vec<Percentiles>,
+    /// Raw tokio-tungstenite's samples.
+    pub(crate) raw: Vec<Percentiles>,
+}
+
+/// The request frame, field for field what zen writes.
+#[derive(Serialize)]
+struct Request<'a> {
+    jsonrpc: &'static str,
+    id: u64,
+    method: &'static str,
+    params: &'a Value,
+}
+
+/// Runs `repeats` samples of each client against one echo server (on `server`), alternating
+/// which goes first.
+///
+/// # Errors
+///
+/// When a client fails or a reply does not match its request.
+pub(crate) async fn run(repeats: usize, server: &Handle) -> anyhow::Result<RttResult> {
+    let (port, server) = servers::spawn_echo(server)?;
+    let mut result =
+        RttResult { warmup: WARMUP, requests: REQUESTS, zen: Vec::new(), raw: Vec::new() };
+    for round in 0..repeats {
+        if round % 2 == 0 {
+            result.zen.push(zen(port).await?);
+            result.raw.push(raw(port).await?);
+        } else {
+            result.raw.push(raw(port).await?);
+            result.zen.push(zen(port).await?);
+        }
+    }
+    server.abort();
+    Ok(result)
+}
+
+/// The parameters of request number `seq`.
+fn params(seq: usize) -> Value {
+    json!({"instrument_name": "BTC-PERPETUAL", "depth": 10, "seq": seq})
+}
+
+async fn zen(port: u16) -> anyhow::Result<Percentiles> {
+    let client = clients::zen(&clients::url(false, port), clients::zen_config()).await?;
+    let mut histogram = histogram()?;
+    for seq in 0..WARMUP + REQUESTS {
+        let started = Instant::now();
+        let result = client.request("echo", params(seq)).await?;
+        let took = started.elapsed();
+        ensure!(result["seq"] == seq, "zen: reply {result} to request {seq}");
+        if seq >= WARMUP {
+            histogram.record(nanos(took))?;
+        }
+    }
+    client.close().await?;
+    Ok(percentiles(&histogram))
+}
+
+async fn raw(port: u16) -> anyhow::Result<Percentiles> {
+    let mut ws = clients::raw_plain(port).await?;
+    let mut histogram = histogram()?;
+    for seq in 0..WARMUP + REQUESTS {
+        let id = seq as u64 + 1;
+        let started = Instant::now();
+        let params = params(seq);
+        let request = Request { jsonrpc: "2.0", id, method: "echo", params: &params };
+        ws.send(Message::text(serde_json::to_string(&request)?)).await?;
+        let reply = match ws.next().await {
+            Some(Ok(Message::Text(reply))) => reply,
+            other => bail!("raw: got {other:?} for request {seq}"),
+        };
+        let took = started.elapsed();
+        let reply: Value = serde_json::from_str(reply.as_str()).context("raw: reply")?;
+        ensure!(reply["id"] == id, "raw: reply {reply} to request {id}");
+        if seq >= WARMUP {
+            histogram.record(nanos(took))?;
+        }
+    }
+    let _ = ws.close(None).await;
+    Ok(percentiles(&histogram))
+}
+
+/// Nanoseconds from 1 ns to one minute, three significant digits.
+fn histogram() -> anyhow::Result<Histogram<u64>> {
+    Ok(Histogram::new_with_bounds(1, 60_000_000_000, 3)?)
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+fn percentiles(histogram: &Histogram<u64>) -> Percentiles {
+    let micros = |quantile| histogram.value_at_quantile(quantile) as f64 / 1_000.0;
+    Percentiles { p50_us: micros(0.50), p99_us: micros(0.99) }
+}
