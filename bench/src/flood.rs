@@ -30,6 +30,10 @@ pub(crate) const SPECS: [Spec; 2] = [
     Spec { label: "16 KiB", size: 16 << 10, count: 160_000 },
 ];
 
+/// The recording row: zen with [`Config::record_to`](zen_websocket_core::Config::record_to)
+/// against zen without it, on a 64 B flood (smaller, so the file stays around 50 MB).
+pub(crate) const RECORDING: Spec = Spec { label: "64 B", size: 64, count: 300_000 };
+
 /// Every sample of one flood row, in seconds per `count` messages.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct FloodResult {
@@ -78,6 +82,37 @@ pub(crate) async fn run(
     Ok(result)
 }
 
+/// Runs `repeats` samples of zen recording into `file` and of zen not recording, against one
+/// flood server; the result's `zen_secs` are the recording samples, `raw_secs` the others.
+///
+/// # Errors
+///
+/// When a client fails or receives something other than the flood.
+pub(crate) async fn run_recording(
+    spec: Spec,
+    repeats: usize,
+    server: &Handle,
+    file: &std::path::Path,
+) -> anyhow::Result<FloodResult> {
+    let payload = Utf8Bytes::from(payload(spec.size));
+    let (port, server) = servers::spawn_flood(server, payload, spec.count)?;
+    let recording = || clients::zen_config().record_to(file);
+    let mut result = FloodResult {
+        label: spec.label,
+        size: spec.size,
+        count: spec.count,
+        zen_secs: Vec::new(),
+        raw_secs: Vec::new(),
+    };
+    for _ in 0..repeats {
+        result.raw_secs.push(zen_with(port, spec, clients::zen_config()).await?.as_secs_f64());
+        result.zen_secs.push(zen_with(port, spec, recording()).await?.as_secs_f64());
+    }
+    server.abort();
+    let _ = std::fs::remove_file(file);
+    Ok(result)
+}
+
 /// A JSON-looking text payload of exactly `size` bytes (at least 35).
 pub(crate) fn payload(size: usize) -> String {
     let (head, tail) = (r#"{"channel":"bench.flood","data":""#, r#""}"#);
@@ -87,8 +122,17 @@ pub(crate) fn payload(size: usize) -> String {
 
 /// One zen sample: connect, then receive `count` messages.
 async fn zen(port: u16, spec: Spec) -> anyhow::Result<Duration> {
+    zen_with(port, spec, clients::zen_config()).await
+}
+
+/// One zen sample with `config`; the time includes closing (which writes out a recording).
+async fn zen_with(
+    port: u16,
+    spec: Spec,
+    config: zen_websocket_core::Config,
+) -> anyhow::Result<Duration> {
     let started = Instant::now();
-    let client = clients::zen(&clients::url(false, port), clients::zen_config()).await?;
+    let client = clients::zen(&clients::url(false, port), config).await?;
     let (mut received, mut bytes) = (0, 0);
     while received < spec.count {
         match client.recv().await {
@@ -99,8 +143,8 @@ async fn zen(port: u16, spec: Spec) -> anyhow::Result<Duration> {
             other => bail!("zen: got {other:?} after {received} messages"),
         }
     }
-    let elapsed = started.elapsed();
     client.close().await?;
+    let elapsed = started.elapsed();
     ensure!(bytes == spec.count * spec.size, "zen: {bytes} bytes received");
     Ok(elapsed)
 }

@@ -83,11 +83,17 @@ fn bench() -> anyhow::Result<()> {
     })?;
     eprintln!("  rtt: {} requests after {} warm-up", rtt::REQUESTS, rtt::WARMUP);
     let rtt = runtime.block_on(Box::pin(rtt::run(REPEATS, &server)))?;
-    drop(runtime);
     let out_dir = out_dir();
+    let spec = flood::RECORDING;
+    eprintln!("  recording on / off: flood {} × {}", spec.label, spec.count);
+    std::fs::create_dir_all(&out_dir)?;
+    let file = out_dir.join("recording.jsonl");
+    let recording =
+        runtime.block_on(Box::pin(flood::run_recording(spec, REPEATS, &server, &file)))?;
+    drop(runtime);
     let idle = memory::run(&out_dir)?;
 
-    let results = report::Results { flood, rtt, idle };
+    let results = report::Results { flood, rtt, idle, recording };
     let rows = report::rows(&results);
     let heading = format!(
         "zen-websocket bench: {} cores, {}, median of {} samples",

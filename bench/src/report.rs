@@ -24,6 +24,8 @@ pub(crate) struct Results {
     pub(crate) rtt: RttResult,
     /// The memory rows.
     pub(crate) idle: Vec<IdleResult>,
+    /// zen recording (`zen_secs`) against zen not recording (`raw_secs`).
+    pub(crate) recording: FloodResult,
 }
 
 /// A promise a row is held to.
@@ -115,6 +117,11 @@ pub(crate) fn rows(results: &Results) -> Vec<Row> {
     for pair in results.idle.chunks(2) {
         rows.push(idle_row(pair));
     }
+    let recording = &results.recording;
+    let rate = |secs: &[f64]| recording.count as f64 / median(secs);
+    let name = format!("recording on ÷ off, flood {}", recording.label);
+    let (on, off) = (rate(&recording.zen_secs), rate(&recording.raw_secs));
+    rows.push(Row::new(name, "msgs/s", on, off, None));
     rows
 }
 
