@@ -80,3 +80,8 @@ pub use zen_websocket_core::RateLimiter;
 #[cfg(feature = "testing")]
 #[doc(inline)]
 pub use zen_websocket_testing as testing;
+
+/// The repository README's examples, compiled as doc tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExamples;
