@@ -49,6 +49,19 @@ pub(crate) struct FloodResult {
     pub(crate) raw_secs: Vec<f64>,
 }
 
+impl FloodResult {
+    /// A result for `spec` with no samples yet.
+    fn empty(spec: Spec) -> Self {
+        Self {
+            label: spec.label,
+            size: spec.size,
+            count: spec.count,
+            zen_secs: Vec::new(),
+            raw_secs: Vec::new(),
+        }
+    }
+}
+
 /// Runs `repeats` samples of each client against one flood server (on `server`), alternating
 /// which goes first.
 ///
@@ -62,13 +75,7 @@ pub(crate) async fn run(
 ) -> anyhow::Result<FloodResult> {
     let payload = Utf8Bytes::from(payload(spec.size));
     let (port, server) = servers::spawn_flood(server, payload, spec.count)?;
-    let mut result = FloodResult {
-        label: spec.label,
-        size: spec.size,
-        count: spec.count,
-        zen_secs: Vec::new(),
-        raw_secs: Vec::new(),
-    };
+    let mut result = FloodResult::empty(spec);
     for round in 0..repeats {
         if round % 2 == 0 {
             result.zen_secs.push(zen(port, spec).await?.as_secs_f64());
@@ -97,13 +104,7 @@ pub(crate) async fn run_recording(
     let payload = Utf8Bytes::from(payload(spec.size));
     let (port, server) = servers::spawn_flood(server, payload, spec.count)?;
     let recording = || clients::zen_config().record_to(file);
-    let mut result = FloodResult {
-        label: spec.label,
-        size: spec.size,
-        count: spec.count,
-        zen_secs: Vec::new(),
-        raw_secs: Vec::new(),
-    };
+    let mut result = FloodResult::empty(spec);
     for _ in 0..repeats {
         result.raw_secs.push(zen_with(port, spec, clients::zen_config()).await?.as_secs_f64());
         result.zen_secs.push(zen_with(port, spec, recording()).await?.as_secs_f64());

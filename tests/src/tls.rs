@@ -6,13 +6,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose,
-};
-
-/// Names the server certificate is valid for.
-const SERVER_NAMES: [&str; 2] = ["127.0.0.1", "localhost"];
+use zen_websocket::testing::TestCertificates;
 
 /// A CA (to trust in the client) and the server certificate and key it signed (PEM files).
 #[derive(Debug, Clone)]
@@ -28,40 +22,21 @@ pub struct TestPki {
 }
 
 impl TestPki {
-    /// Generates fresh keys and certificates and writes `cert.pem` and `key.pem` into `dir`
-    /// (created when missing).
+    /// Generates fresh keys and certificates (the testing kit's [`TestCertificates`]) and
+    /// writes `cert.pem` and `key.pem` into `dir` (created when missing).
     ///
     /// # Errors
     ///
     /// Key generation, signing, or writing the files failed.
     pub fn generate(dir: &Path) -> io::Result<TestPki> {
-        let ca_key = KeyPair::generate().map_err(io::Error::other)?;
-        let ca = CertifiedIssuer::self_signed(ca_params()?, ca_key).map_err(io::Error::other)?;
-        let server_key = KeyPair::generate().map_err(io::Error::other)?;
-        let server = server_params()?.signed_by(&server_key, &ca).map_err(io::Error::other)?;
+        let pki = TestCertificates::generate()?;
         fs::create_dir_all(dir)?;
         let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-        fs::write(&cert, server.pem())?;
-        fs::write(&key, server_key.serialize_pem())?;
-        Ok(TestPki { ca_der: ca.der().to_vec(), ca_pem: ca.pem(), cert, key })
+        fs::write(&cert, pki.server_certificate_pem())?;
+        fs::write(&key, pki.server_key_pem())?;
+        let ca_der = pki.ca_certificate().to_vec();
+        Ok(TestPki { ca_der, ca_pem: pki.ca_certificate_pem().to_owned(), cert, key })
     }
-}
-
-fn ca_params() -> io::Result<CertificateParams> {
-    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(io::Error::other)?;
-    params.distinguished_name.push(DnType::CommonName, "zen-websocket-e2e CA");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    Ok(params)
-}
-
-fn server_params() -> io::Result<CertificateParams> {
-    let names: Vec<String> = SERVER_NAMES.iter().map(|name| (*name).to_owned()).collect();
-    let mut params = CertificateParams::new(names).map_err(io::Error::other)?;
-    params.distinguished_name.push(DnType::CommonName, "zen-websocket-e2e server");
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    Ok(params)
 }
 
 #[cfg(test)]

@@ -121,4 +121,5 @@ pub use crate::{
     reply::{Incoming, Reply},
     rpc::{RpcReply, RpcRequest},
     server::MockServer,
+    tls::TestCertificates,
 };
