@@ -9,18 +9,18 @@ use support::{connect, connect_with, next_event, server, within};
 use zen_websocket_core::{ConnectionState, DisconnectReason, Error, Event};
 use zen_websocket_testing::{DisconnectKind, MockServer, RpcReply, ServerEvent};
 
+/// The close frame the server received from the client.
+async fn client_close(server: &MockServer) -> ServerEvent {
+    let closed = |event: &ServerEvent| matches!(event, ServerEvent::ClientClosed { .. });
+    within(server.wait_for_event(closed, support::WAIT)).await.unwrap()
+}
+
 async fn close_sends_1000_and_ends_the_connection(tls: bool) {
     let server = server(tls).await;
     let client = connect(&server).await;
     within(client.close()).await.unwrap();
 
-    let closed =
-        within(server.wait_for_event(
-            |event| matches!(event, ServerEvent::ClientClosed { .. }),
-            support::WAIT,
-        ))
-        .await
-        .unwrap();
+    let closed = client_close(&server).await;
     assert!(matches!(closed, ServerEvent::ClientClosed { code: Some(1000), .. }), "{closed:?}");
     assert_eq!(client.get_state(), ConnectionState::Disconnected);
 
@@ -110,12 +110,6 @@ async fn dropping_every_handle_closes_with_1000() {
     let copy = client.clone();
     drop(client);
     drop(copy);
-    let closed =
-        within(server.wait_for_event(
-            |event| matches!(event, ServerEvent::ClientClosed { .. }),
-            support::WAIT,
-        ))
-        .await
-        .unwrap();
+    let closed = client_close(&server).await;
     assert!(matches!(closed, ServerEvent::ClientClosed { code: Some(1000), .. }), "{closed:?}");
 }
