@@ -2,35 +2,22 @@
 
 Run with: python websockets_server.py --port 0 [--subprotocol NAME] [--cert PEM --key PEM]
 
-Binds 127.0.0.1 only. Prints `LISTENING <port>` once bound, then one line per connection
-that ends: `CLOSED <path> <code> <reason>` with the close code and reason it received from the
-client (`none` when no close frame came). Behaviour by path after the upgrade:
-
-  /close/<code>/<reason>   close with that code and (URL-decoded) reason
-  anything else            echo every text and binary message back as it came
+Output and paths as peer_common.py describes: `/close/<code>/<reason>` closes with that code
+and (URL-decoded) reason; any other path echoes every text and binary message as it came.
 """
-
-import argparse
-import asyncio
-import ssl
-import sys
-from urllib.parse import unquote
 
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 
-
-def say(line):
-    print(line, flush=True)
+from peer_common import close_target, parse_args, report_closed, run, say, tls_context
 
 
 async def handler(connection):
     path = connection.request.path
-    parts = path.strip("/").split("/")
+    target = close_target(path)
     try:
-        if parts[0] == "close" and len(parts) >= 2:
-            reason = unquote(parts[2]) if len(parts) > 2 else ""
-            await connection.close(int(parts[1]), reason)
+        if target is not None:
+            await connection.close(*target)
         else:
             async for message in connection:
                 await connection.send(message)
@@ -38,39 +25,23 @@ async def handler(connection):
         pass
     await connection.wait_closed()
     received = connection.protocol.close_rcvd
-    if received is None:
-        say(f"CLOSED {path} none")
-    else:
-        say(f"CLOSED {path} {received.code} {received.reason}")
+    report_closed(path, None if received is None else (received.code, received.reason))
 
 
 async def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--subprotocol", action="append", default=[])
-    parser.add_argument("--cert")
-    parser.add_argument("--key")
-    args = parser.parse_args()
-    context = None
-    if args.cert:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(args.cert, args.key)
+    args = parse_args()
     async with serve(
         handler,
         "127.0.0.1",
         args.port,
-        ssl=context,
+        ssl=tls_context(args),
         subprotocols=args.subprotocol or None,
         # The default limit, 1 MiB, refuses the JSON echo carrying 1 MiB (1009).
         max_size=None,
     ) as server:
-        port = next(iter(server.sockets)).getsockname()[1]
-        say(f"LISTENING {port}")
+        say(f"LISTENING {next(iter(server.sockets)).getsockname()[1]}")
         await server.serve_forever()
 
 
 if __name__ == "__main__":
-    try:
-        asyncio.run(main())
-    except KeyboardInterrupt:
-        sys.exit(0)
+    run(main)
