@@ -1,14 +1,19 @@
-//! `RecorderConfig`: how a recording file is opened, redacted and flushed.
+//! `RecorderConfig`: how a recording file is opened, redacted, flushed and how much it may
+//! hold in memory.
 
 use std::time::Duration;
 
 use crate::{
     error::{Error, Result},
+    queue::Queued,
     redact::Redaction,
 };
 
+/// The smallest [`RecorderConfig::max_queue_bytes`]: room for a few small entries.
+const MIN_QUEUE_BYTES: usize = 1024;
+
 /// How [`Recorder::create`](crate::Recorder::create) opens and writes a recording; every
-/// field has a default.
+/// field has a default. Values are checked by `create`.
 ///
 /// # Examples
 ///
@@ -17,7 +22,8 @@ use crate::{
 ///
 /// let config = RecorderConfig::default()
 ///     .append(true)
-///     .redaction(Redaction::default().field("api_key"));
+///     .redaction(Redaction::default().field("api_key"))
+///     .max_queue_bytes(64 << 20);
 /// ```
 #[derive(Debug, Clone)]
 #[must_use]
@@ -26,6 +32,8 @@ pub struct RecorderConfig {
     pub(crate) redaction: Redaction,
     pub(crate) flush_entries: usize,
     pub(crate) flush_interval: Duration,
+    pub(crate) max_queue_entries: usize,
+    pub(crate) max_queue_bytes: usize,
 }
 
 impl Default for RecorderConfig {
@@ -35,6 +43,8 @@ impl Default for RecorderConfig {
             redaction: Redaction::default(),
             flush_entries: 100,
             flush_interval: Duration::from_secs(1),
+            max_queue_entries: 65_536,
+            max_queue_bytes: 16 << 20,
         }
     }
 }
@@ -82,6 +92,21 @@ impl RecorderConfig {
         self
     }
 
+    /// The redaction policy set with [`redaction`](Self::redaction), to compare it with
+    /// another (`Redaction` is `PartialEq`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zen_websocket_recorder::{RecorderConfig, Redaction};
+    ///
+    /// let config = RecorderConfig::default();
+    /// assert_eq!(config.redaction_policy(), &Redaction::default());
+    /// ```
+    pub fn redaction_policy(&self) -> &Redaction {
+        &self.redaction
+    }
+
     /// Entries held before the writer writes and flushes them as one batch.
     ///
     /// Default is 100. Must be at least 1.
@@ -114,7 +139,66 @@ impl RecorderConfig {
         self
     }
 
-    pub(crate) fn validate(&self) -> Result<()> {
+    /// The most entries held in memory: recorded and not yet written (waiting for the writer
+    /// or in the batch it is writing). Gap markers count as entries.
+    ///
+    /// When [`record`](crate::Recorder::record) would go past this bound or
+    /// [`max_queue_bytes`](Self::max_queue_bytes) — the disk cannot keep up — the frame is
+    /// dropped and counted ([`Recorder::dropped`](crate::Recorder::dropped)), and the file gets
+    /// a gap marker ([`Payload::Gap`](crate::Payload::Gap)) where frames are missing; `record`
+    /// never waits.
+    ///
+    /// Default is 65,536. Must be at least [`flush_entries`](Self::flush_entries) (or a full
+    /// batch could never form).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_recorder::RecorderConfig::default().max_queue_entries(1 << 20);
+    /// ```
+    pub fn max_queue_entries(mut self, entries: usize) -> Self {
+        self.max_queue_entries = entries;
+        self
+    }
+
+    /// The most bytes held in memory by entries recorded and not yet written, estimated as
+    /// each entry's payload bytes (text, binary data, close reason) plus 64 bytes.
+    ///
+    /// What happens past it: see [`max_queue_entries`](Self::max_queue_entries). A frame
+    /// larger than the bound by itself is never recorded (it becomes a gap of one); raise the
+    /// bound to record frames that large.
+    ///
+    /// Default is 16 MiB. Must be at least 1 KiB (1024).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_recorder::RecorderConfig::default().max_queue_bytes(64 << 20);
+    /// ```
+    pub fn max_queue_bytes(mut self, bytes: usize) -> Self {
+        self.max_queue_bytes = bytes;
+        self
+    }
+
+    pub(crate) fn queue_limit(&self) -> Queued {
+        Queued { entries: self.max_queue_entries, bytes: self.max_queue_bytes }
+    }
+
+    /// Checks every option; [`Recorder::create`](crate::Recorder::create) runs this first.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidOption`] naming the first option out of range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zen_websocket_recorder::{Error, RecorderConfig};
+    ///
+    /// let err = RecorderConfig::default().flush_entries(0).validate().unwrap_err();
+    /// assert!(matches!(err, Error::InvalidOption { name: "flush_entries", .. }));
+    /// ```
+    pub fn validate(&self) -> Result<()> {
         if self.flush_entries == 0 {
             return Err(Error::InvalidOption {
                 name: "flush_entries",
@@ -125,6 +209,25 @@ impl RecorderConfig {
             return Err(Error::InvalidOption {
                 name: "flush_interval",
                 reason: "must not be zero".to_owned(),
+            });
+        }
+        self.validate_queue()
+    }
+
+    fn validate_queue(&self) -> Result<()> {
+        if self.max_queue_entries < self.flush_entries {
+            return Err(Error::InvalidOption {
+                name: "max_queue_entries",
+                reason: format!(
+                    "must be at least flush_entries ({}), got {}",
+                    self.flush_entries, self.max_queue_entries
+                ),
+            });
+        }
+        if self.max_queue_bytes < MIN_QUEUE_BYTES {
+            return Err(Error::InvalidOption {
+                name: "max_queue_bytes",
+                reason: format!("must be at least {MIN_QUEUE_BYTES}, got {}", self.max_queue_bytes),
             });
         }
         Ok(())
@@ -142,5 +245,19 @@ mod tests {
         assert!(matches!(err, Error::InvalidOption { name: "flush_entries", .. }));
         let err = RecorderConfig::default().flush_interval(Duration::ZERO).validate().unwrap_err();
         assert!(matches!(err, Error::InvalidOption { name: "flush_interval", .. }));
+        let err = RecorderConfig::default().max_queue_entries(0).validate().unwrap_err();
+        assert!(matches!(err, Error::InvalidOption { name: "max_queue_entries", .. }));
+        let err = RecorderConfig::default().max_queue_bytes(0).validate().unwrap_err();
+        assert!(matches!(err, Error::InvalidOption { name: "max_queue_bytes", .. }));
+    }
+
+    #[test]
+    fn the_queue_bound_must_hold_a_batch_and_a_kibibyte() {
+        let config = RecorderConfig::default().flush_entries(10);
+        assert!(config.clone().max_queue_entries(10).max_queue_bytes(1024).validate().is_ok());
+        let err = config.clone().max_queue_entries(9).validate().unwrap_err();
+        assert!(err.to_string().contains("flush_entries (10)"), "{err}");
+        let err = config.max_queue_bytes(1023).validate().unwrap_err();
+        assert!(matches!(err, Error::InvalidOption { name: "max_queue_bytes", .. }));
     }
 }

@@ -1,4 +1,5 @@
-//! `Entry`, `Direction` and `Payload`: one recorded frame and its JSON Lines form.
+//! `Entry`, `Direction` and `Payload`: one line of a recording (a frame or a gap marker) and its
+//! JSON Lines form.
 
 use base64::{Engine as _, display::Base64Display, engine::general_purpose::STANDARD};
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de, ser::SerializeStruct};
@@ -26,7 +27,10 @@ pub enum Direction {
     Out,
 }
 
-/// What a frame carried.
+/// What a frame carried — or, for [`Payload::Gap`], how many frames are missing at that point.
+///
+/// Match with a wildcard arm (`_ => …`): the enum is `#[non_exhaustive]`, and code that only
+/// wants frames can skip gaps that way.
 ///
 /// # Examples
 ///
@@ -36,6 +40,8 @@ pub enum Direction {
 /// assert_eq!(Payload::from("hello"), Payload::Text("hello".to_owned()));
 /// assert_eq!(Payload::from(vec![1, 2]), Payload::Binary(vec![1, 2]));
 /// let close = Payload::Close { code: Some(1000), reason: "bye".to_owned() };
+/// let gap = Payload::Gap { skipped: 3 };
+/// assert!(gap.is_gap() && !close.is_gap());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -54,6 +60,35 @@ pub enum Payload {
         /// The close reason; empty when there was none.
         reason: String,
     },
+    /// Not a frame: a marker written where the recorder dropped `skipped` frames travelling
+    /// this entry's direction because the disk could not keep up (its queue was full, see
+    /// [`RecorderConfig::max_queue_entries`](crate::RecorderConfig::max_queue_entries)).
+    ///
+    /// Written as `"type": "gap"` with `"data": {"skipped": 3}`; its timestamp is that of the
+    /// first dropped frame. The recorder writes these itself (there is no reason to
+    /// [`record`](crate::Recorder::record) one); readers count them in
+    /// [`Metadata::dropped_entries`](crate::Metadata::dropped_entries), not as frames.
+    Gap {
+        /// How many frames are missing here.
+        skipped: u64,
+    },
+}
+
+impl Payload {
+    /// Whether this is a [`Payload::Gap`] marker rather than a frame.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zen_websocket_recorder::Payload;
+    ///
+    /// assert!(Payload::Gap { skipped: 1 }.is_gap());
+    /// assert!(!Payload::from("frame").is_gap());
+    /// ```
+    #[must_use]
+    pub fn is_gap(&self) -> bool {
+        matches!(self, Self::Gap { .. })
+    }
 }
 
 impl From<String> for Payload {
@@ -80,13 +115,15 @@ impl From<&[u8]> for Payload {
     }
 }
 
-/// One recorded frame: when, which way, and what. One line of a recording.
+/// One line of a recording: a recorded frame (when, which way, and what), or a gap marker where
+/// frames were dropped ([`Payload::Gap`]).
 ///
 /// Its serde form is exactly the line format, so `serde_json` reads and writes lines:
 ///
 /// ```text
 /// {"ts":"2026-11-28T10:15:30.123456Z","dir":"in","type":"text","data":"{\"id\":1}"}
 /// {"ts":"2026-11-28T10:15:30.200000Z","dir":"out","type":"binary","data":"AAEC","binary":true}
+/// {"ts":"2026-11-28T10:15:30.300000Z","dir":"in","type":"gap","data":{"skipped":3}}
 /// {"ts":"2026-11-28T10:15:31.000000Z","dir":"out","type":"close","data":{"code":1000,"reason":"bye"}}
 /// ```
 ///
@@ -142,6 +179,7 @@ impl Entry {
             Payload::Text(text) => PayloadView::Text(text),
             Payload::Binary(bytes) => PayloadView::Binary(bytes),
             Payload::Close { code, reason } => PayloadView::Close { code: *code, reason },
+            Payload::Gap { skipped } => PayloadView::Gap { skipped: *skipped },
         };
         EntryView { ts: self.ts, dir: self.dir, payload }
     }
@@ -155,17 +193,30 @@ pub(crate) struct EntryView<'a> {
     pub(crate) payload: PayloadView<'a>,
 }
 
+impl EntryView<'_> {
+    /// The same entry with another payload (the writer's redacted one).
+    pub(crate) fn with<'b>(self, payload: PayloadView<'b>) -> EntryView<'b> {
+        EntryView { ts: self.ts, dir: self.dir, payload }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum PayloadView<'a> {
     Text(&'a str),
     Binary(&'a [u8]),
     Close { code: Option<u16>, reason: &'a str },
+    Gap { skipped: u64 },
 }
 
 #[derive(Serialize)]
 struct CloseData<'a> {
     code: Option<u16>,
     reason: &'a str,
+}
+
+#[derive(Serialize, Deserialize)]
+struct GapData {
+    skipped: u64,
 }
 
 struct Base64<'a>(&'a [u8]);
@@ -196,6 +247,10 @@ impl Serialize for EntryView<'_> {
                 line.serialize_field("type", "close")?;
                 line.serialize_field("data", &CloseData { code, reason })?;
             }
+            PayloadView::Gap { skipped } => {
+                line.serialize_field("type", "gap")?;
+                line.serialize_field("data", &GapData { skipped })?;
+            }
         }
         line.end()
     }
@@ -207,14 +262,15 @@ impl Serialize for Entry {
     }
 }
 
-/// A line as read: `data` is a string (text, base64) or an object (close).
+/// A line as read: `data` is a string (text, base64) or an object (close, gap); `type`
+/// decides which.
 #[derive(Deserialize)]
 struct Line {
     ts: Timestamp,
     dir: Direction,
     #[serde(rename = "type")]
     kind: Kind,
-    data: Data,
+    data: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -223,36 +279,41 @@ enum Kind {
     Text,
     Binary,
     Close,
+    Gap,
 }
 
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum Data {
-    String(String),
-    Close {
-        #[serde(default)]
-        code: Option<u16>,
-        #[serde(default)]
-        reason: String,
-    },
+struct CloseLine {
+    #[serde(default)]
+    code: Option<u16>,
+    #[serde(default)]
+    reason: String,
+}
+
+impl Kind {
+    fn payload(self, data: serde_json::Value) -> Result<Payload, String> {
+        use serde_json::Value;
+        match (self, data) {
+            (Kind::Text, Value::String(text)) => Ok(Payload::Text(text)),
+            (Kind::Binary, Value::String(encoded)) => {
+                STANDARD.decode(encoded).map(Payload::Binary).map_err(|err| err.to_string())
+            }
+            (Kind::Text | Kind::Binary, _) => Err("text and binary data must be strings".into()),
+            (Kind::Close, data @ Value::Object(_)) => serde_json::from_value::<CloseLine>(data)
+                .map(|close| Payload::Close { code: close.code, reason: close.reason })
+                .map_err(|err| err.to_string()),
+            (Kind::Gap, data @ Value::Object(_)) => serde_json::from_value::<GapData>(data)
+                .map(|gap| Payload::Gap { skipped: gap.skipped })
+                .map_err(|err| err.to_string()),
+            (Kind::Close | Kind::Gap, _) => Err("close and gap data must be objects".into()),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Entry {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let line = Line::deserialize(deserializer)?;
-        let payload = match (line.kind, line.data) {
-            (Kind::Text, Data::String(text)) => Payload::Text(text),
-            (Kind::Binary, Data::String(encoded)) => {
-                Payload::Binary(STANDARD.decode(encoded).map_err(de::Error::custom)?)
-            }
-            (Kind::Close, Data::Close { code, reason }) => Payload::Close { code, reason },
-            (Kind::Close, Data::String(_)) => {
-                return Err(de::Error::custom("close data must be an object"));
-            }
-            (_, Data::Close { .. }) => {
-                return Err(de::Error::custom("text and binary data must be strings"));
-            }
-        };
+        let payload = line.kind.payload(line.data).map_err(de::Error::custom)?;
         Ok(Entry::new(line.ts, line.dir, payload))
     }
 }
@@ -289,6 +350,17 @@ mod tests {
     }
 
     #[test]
+    fn a_gap_is_a_line_of_its_own_type() {
+        let gap = entry(Payload::Gap { skipped: 42 });
+        let line = serde_json::to_string(&gap).expect("serializes");
+        assert_eq!(
+            line,
+            r#"{"ts":"2026-11-28T10:15:30.123456Z","dir":"in","type":"gap","data":{"skipped":42}}"#
+        );
+        assert_eq!(serde_json::from_str::<Entry>(&line).expect("reads"), gap);
+    }
+
+    #[test]
     fn reading_ignores_field_order_unknown_fields_and_the_binary_flag() {
         let line = r#"{"data":"AAEC","extra":[1],"type":"binary","dir":"out","ts":"2026-11-28T10:15:30.123456Z"}"#;
         let read: Entry = serde_json::from_str(line).expect("reads");
@@ -305,6 +377,10 @@ mod tests {
             format!(r#"{{{ts},"type":"binary","data":"not base64!"}}"#),
             format!(r#"{{{ts},"type":"ping","data":""}}"#),
             format!(r#"{{{ts},"type":"text"}}"#),
+            format!(r#"{{{ts},"type":"gap","data":{{"code":1000,"reason":""}}}}"#),
+            format!(r#"{{{ts},"type":"gap","data":{{"skipped":-1}}}}"#),
+            format!(r#"{{{ts},"type":"gap","data":"3"}}"#),
+            format!(r#"{{{ts},"type":"close","data":{{"code":70000}}}}"#),
             r#"{"ts":"noon","dir":"in","type":"text","data":""}"#.to_owned(),
         ] {
             assert!(serde_json::from_str::<Entry>(&bad).is_err(), "{bad}");

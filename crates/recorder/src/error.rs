@@ -68,7 +68,7 @@ pub enum Error {
     /// The writer thread that records entries could not be started.
     #[error("cannot start the recording writer thread: {0}")]
     Spawn(#[source] io::Error),
-    /// The recorder was closed; there is nothing left to flush and new entries are dropped.
+    /// The recorder was closed; there is nothing left to flush and new entries are ignored.
     #[error("the recorder for `{}` is closed", path.display())]
     Closed {
         /// The recording file.

@@ -11,15 +11,35 @@
 //! | | |
 //! |---|---|
 //! | [`Recorder::create`] | open a recording file with a [`RecorderConfig`] |
-//! | [`Recorder::record`] | stamp a frame with the current time and queue it — never waits for I/O |
-//! | [`Recorder::flush`], [`Recorder::close`] | write what is queued (also on drop of the last handle) |
-//! | [`Recorder::metadata`] | count entries in and out, the time spanned, skipped lines |
+//! | [`Recorder::record`] | stamp a frame with the current time and queue it — never waits, never blocks on I/O |
+//! | [`Recorder::flush`], [`Recorder::close`] | write what is queued and wait for it (blocking) |
+//! | [`Recorder::close_in_background`] | begin the close; await the [`Closing`] future without blocking |
+//! | [`Recorder::dropped`], [`Recorder::queued`] | frames dropped because the disk could not keep up; what is held in memory ([`Queued`]) |
+//! | [`Recorder::metadata`] | count frames in and out, the time spanned, skipped lines, dropped frames ([`Metadata`]) |
 //! | [`Recorder::entries`] | stream the [`Entry`]s of a file of any size |
 //! | [`Recorder::replay`] | hand each entry to a closure, optionally at the recorded pace ([`ReplayOptions`]) |
+//! | [`Redaction`] | the one redaction policy: JSON text, binary frames, URLs, headers |
 //!
 //! [`Recorder`] is a cheap `Clone` handle: a dedicated writer thread redacts secrets
 //! ([`Redaction`]), serializes and writes in batches (100 entries or 1 s by default), so the
 //! connection that records pays for a timestamp, a copy and a queue push.
+//!
+//! ## Bounded, and never blocking a runtime
+//!
+//! What is recorded and not yet written stays within
+//! [`max_queue_entries`](RecorderConfig::max_queue_entries) (65,536) and
+//! [`max_queue_bytes`](RecorderConfig::max_queue_bytes) (16 MiB: payload bytes plus 64 per
+//! entry). When the disk cannot keep up and a frame would go past the bound, `record` drops it
+//! at once, counts it ([`Recorder::dropped`]), and the file gets a gap marker where frames are
+//! missing ([`Payload::Gap`], one per direction). Readers see gaps in place and count them in
+//! [`Metadata::dropped_entries`].
+//!
+//! `record` and dropping the last handle never wait: the drop begins the close and the writer
+//! thread writes what is queued, flushes and exits on its own (so `close` before a process
+//! exits). [`Recorder::flush`] and [`Recorder::close`] wait for the disk: from async code, run
+//! them in `tokio::task::spawn_blocking` on a clone, or await
+//! [`Recorder::close_in_background`]. [`Recorder::replay`] reads the file on a thread of its
+//! own and yields to other tasks as it goes.
 //!
 //! ## Format
 //!
@@ -33,7 +53,17 @@
 //! ```
 //!
 //! Text is stored as the JSON string of the frame's text, exactly as sent or received (it is
-//! not parsed, except to blank secrets). Binary is standard base64 with `"binary": true`.
+//! not parsed, except to blank secrets). Binary is standard base64 with `"binary": true`. A gap
+//! marker is `{"ts":…,"dir":"in","type":"gap","data":{"skipped":3}}`.
+//!
+//! ## Redaction
+//!
+//! [`Redaction`] is applied on the writer thread before anything reaches the file: secret JSON
+//! members (`client_secret`, `access_token`, `refresh_token`, `signature` by default) are
+//! blanked in text frames, close reasons, and binary frames that are UTF-8; a binary frame
+//! that is not UTF-8 but contains a secret field's name is replaced whole by the bytes of
+//! `[REDACTED]`. The same policy cleans URLs ([`Redaction::redact_url`]) and headers
+//! ([`Redaction::redact_header`]) for errors and logs.
 //!
 //! ## Example
 //!
@@ -72,24 +102,32 @@
 //!
 //! ## Features
 //!
-//! None. [`Recorder::replay`] is `async` on tokio's timer (tokio's `time` feature only);
-//! everything else is plain `std` and works with or without a runtime. The repository's
-//! `docs/recording.md` covers the format, redaction and performance in more depth.
+//! None. [`Recorder::replay`] is `async` on tokio (its `time`, `sync` and `rt` features: the
+//! timer, a channel from the reader thread, and `yield_now`); [`Closing`] works on any
+//! executor; everything else is plain `std` and works with or without a runtime. The
+//! repository's `docs/recording.md` covers the format, redaction and performance in more
+//! depth.
 
+mod closing;
 mod config;
 mod entry;
 mod error;
+mod feed;
+mod queue;
 mod read;
 mod recorder;
 mod redact;
+mod redact_url;
 mod replay;
 mod timestamp;
 mod writer;
 
 pub use crate::{
+    closing::Closing,
     config::RecorderConfig,
     entry::{Direction, Entry, Payload},
     error::{Error, Result},
+    queue::Queued,
     read::{Entries, Metadata},
     recorder::Recorder,
     redact::Redaction,

@@ -8,7 +8,7 @@ use std::{
 };
 
 use crate::{
-    entry::{Direction, Entry},
+    entry::{Direction, Entry, Payload},
     error::{Error, Result},
     recorder::Recorder,
     timestamp::Timestamp,
@@ -20,6 +20,11 @@ use crate::{
 /// (not JSON, not an entry, invalid UTF-8, a partial last line) are skipped and counted in
 /// [`skipped_lines`](Self::skipped_lines); they are never an error. An I/O error ends the
 /// iteration after it is yielded.
+///
+/// Gap markers — where the recorder dropped frames because the disk could not keep up — are
+/// yielded in place as entries whose payload is [`Payload::Gap`]; their counts add up in
+/// [`dropped_entries`](Self::dropped_entries). Code that wants frames only can skip them with
+/// [`Payload::is_gap`].
 ///
 /// # Examples
 ///
@@ -36,6 +41,7 @@ use crate::{
 /// let inbound = entries.by_ref().filter_map(Result::ok).filter(|e| e.dir == Direction::In).count();
 /// assert_eq!(inbound, 1);
 /// assert_eq!(entries.skipped_lines(), 1);
+/// assert_eq!(entries.dropped_entries(), 0);
 /// # std::fs::remove_file(&path)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -45,6 +51,7 @@ pub struct Entries {
     reader: BufReader<File>,
     line: Vec<u8>,
     skipped: u64,
+    dropped: u64,
     done: bool,
 }
 
@@ -59,6 +66,31 @@ impl Entries {
         self.skipped
     }
 
+    /// How many frames the gap markers read so far say are missing (the sum of their
+    /// `skipped`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zen_websocket_recorder::{Payload, Recorder};
+    ///
+    /// # let path = std::env::temp_dir().join(format!("zen-recorder-gaps-{}.jsonl", std::process::id()));
+    /// std::fs::write(&path, concat!(
+    ///     r#"{"ts":"2026-11-28T10:15:30.000000Z","dir":"in","type":"text","data":"1"}"#, "\n",
+    ///     r#"{"ts":"2026-11-28T10:15:30.001000Z","dir":"in","type":"gap","data":{"skipped":2}}"#, "\n",
+    ///     r#"{"ts":"2026-11-28T10:15:30.004000Z","dir":"in","type":"text","data":"4"}"#, "\n",
+    /// ))?;
+    /// let mut entries = Recorder::entries(&path)?;
+    /// let frames = entries.by_ref().filter_map(Result::ok).filter(|e| !e.payload.is_gap()).count();
+    /// assert_eq!((frames, entries.dropped_entries()), (2, 2));
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn dropped_entries(&self) -> u64 {
+        self.dropped
+    }
+
     fn read_line(&mut self) -> Option<Result<Entry>> {
         self.line.clear();
         match self.reader.read_until(b'\n', &mut self.line) {
@@ -66,8 +98,13 @@ impl Entries {
                 self.done = true;
                 None
             }
-            Ok(_) => match serde_json::from_slice(&self.line) {
-                Ok(entry) => Some(Ok(entry)),
+            Ok(_) => match serde_json::from_slice::<Entry>(&self.line) {
+                Ok(entry) => {
+                    if let Payload::Gap { skipped } = entry.payload {
+                        self.dropped = self.dropped.saturating_add(skipped);
+                    }
+                    Some(Ok(entry))
+                }
                 Err(_) => {
                     self.skipped += 1;
                     None
@@ -100,6 +137,9 @@ impl FusedIterator for Entries {}
 /// A summary of a recording, from [`Recorder::metadata`] (or of a replay, from
 /// [`Recorder::replay`]).
 ///
+/// `count`, `inbound`, `outbound`, the timestamps and `duration_ms` describe the recorded
+/// frames; gap markers are not frames and only add to `dropped_entries`.
+///
 /// # Examples
 ///
 /// ```
@@ -115,13 +155,14 @@ impl FusedIterator for Entries {}
 /// assert_eq!((metadata.count, metadata.inbound, metadata.outbound), (2, 1, 1));
 /// assert_eq!(metadata.duration_ms, 1500);
 /// assert_eq!(metadata.skipped_lines, 1);
+/// assert_eq!(metadata.dropped_entries, 0);
 /// # std::fs::remove_file(&path)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Metadata {
-    /// Entries read.
+    /// Frames read (gap markers aside).
     pub count: u64,
     /// Entries received from the server ([`Direction::In`]).
     pub inbound: u64,
@@ -136,11 +177,18 @@ pub struct Metadata {
     pub last_ts: Option<Timestamp>,
     /// Blank and malformed lines, skipped.
     pub skipped_lines: u64,
+    /// Frames the recorder dropped because the disk could not keep up: the sum of the gap
+    /// markers ([`Payload::Gap`]). Not counted in `count`.
+    pub dropped_entries: u64,
 }
 
 impl Metadata {
-    /// Counts `entry` in.
+    /// Counts `entry` in: a frame, or the frames missing at a gap marker.
     pub(crate) fn add(&mut self, entry: &Entry) {
+        if let Payload::Gap { skipped } = entry.payload {
+            self.dropped_entries = self.dropped_entries.saturating_add(skipped);
+            return;
+        }
         self.count += 1;
         match entry.dir {
             Direction::In => self.inbound += 1,
@@ -173,6 +221,7 @@ impl Recorder {
             reader: BufReader::new(file),
             line: Vec::new(),
             skipped: 0,
+            dropped: 0,
             done: false,
         })
     }
@@ -180,7 +229,8 @@ impl Recorder {
     /// Counts the entries of the recording at `path`, inbound and outbound, and the time it
     /// spans, reading it once from start to end.
     ///
-    /// Blank and malformed lines are counted in [`Metadata::skipped_lines`], never fatal.
+    /// Blank and malformed lines are counted in [`Metadata::skipped_lines`], never fatal; gap
+    /// markers add up in [`Metadata::dropped_entries`].
     ///
     /// # Errors
     ///

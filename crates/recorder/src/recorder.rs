@@ -10,9 +10,11 @@ use std::{
 };
 
 use crate::{
+    closing::Closing,
     config::RecorderConfig,
     entry::{Direction, Entry, Payload},
     error::{Error, Result},
+    queue::Queued,
     timestamp::Timestamp,
     writer::{Flushed, Shared, Writer},
 };
@@ -28,6 +30,18 @@ const OUTPUT_BUFFER: usize = 64 << 10;
 /// [`flush_entries`](RecorderConfig::flush_entries) entries are waiting (100 by default), every
 /// [`flush_interval`](RecorderConfig::flush_interval) (1 s) when fewer are, and on
 /// [`flush`](Self::flush), [`close`](Self::close) and the drop of the last handle.
+///
+/// Memory is bounded: entries not yet written stay within
+/// [`max_queue_entries`](RecorderConfig::max_queue_entries) and
+/// [`max_queue_bytes`](RecorderConfig::max_queue_bytes) ([`queued`](Self::queued)). When the
+/// disk cannot keep up, `record` drops the frame instead of waiting, counts it
+/// ([`dropped`](Self::dropped)) and the file gets a gap marker
+/// ([`Payload::Gap`](crate::Payload::Gap)) where frames are missing.
+///
+/// Nothing here blocks an async runtime except what says so: `record` and dropping the last
+/// handle return at once; [`flush`](Self::flush) and [`close`](Self::close) wait for the
+/// disk, so call them from blocking code (`tokio::task::spawn_blocking`) or use
+/// [`close_in_background`](Self::close_in_background).
 ///
 /// `Recorder` is a cheap [`Clone`] handle around an [`Arc`]: a client that reconnects keeps
 /// recording into the same file, and handles on many threads share one writer.
@@ -70,10 +84,12 @@ impl Recorder {
     /// # Errors
     ///
     /// [`Error::Create`] naming the path when the file cannot be opened for writing (missing
-    /// directory, no permission, a directory at that path); [`Error::InvalidOption`] for a
-    /// zero [`flush_entries`](RecorderConfig::flush_entries) or
-    /// [`flush_interval`](RecorderConfig::flush_interval); [`Error::Spawn`] when the thread
-    /// cannot start.
+    /// directory, no permission, a directory at that path); [`Error::InvalidOption`] naming
+    /// the option for a zero [`flush_entries`](RecorderConfig::flush_entries) or
+    /// [`flush_interval`](RecorderConfig::flush_interval), a
+    /// [`max_queue_entries`](RecorderConfig::max_queue_entries) below `flush_entries`, or a
+    /// [`max_queue_bytes`](RecorderConfig::max_queue_bytes) below 1 KiB; [`Error::Spawn`]
+    /// when the thread cannot start.
     ///
     /// # Examples
     ///
@@ -93,7 +109,7 @@ impl Recorder {
             .truncate(!config.append)
             .open(&path)
             .map_err(|source| Error::Create { path: path.clone(), source })?;
-        let shared = Arc::new(Shared::new(config.flush_entries));
+        let shared = Arc::new(Shared::new(config.flush_entries, config.queue_limit()));
         let writer = Writer {
             out: BufWriter::with_capacity(OUTPUT_BUFFER, file),
             path: path.clone(),
@@ -112,8 +128,13 @@ impl Recorder {
     ///
     /// Cheap and non-blocking on I/O: it takes the time, moves the payload into a queue and
     /// returns; the writer thread redacts and writes it later. Text is recorded as is, never
-    /// parsed here. Frames recorded after [`close`](Self::close) are dropped. If the disk
-    /// cannot keep up, entries wait in memory.
+    /// parsed here.
+    ///
+    /// When the queue is full (the disk cannot keep up, see
+    /// [`max_queue_entries`](RecorderConfig::max_queue_entries)) the frame is dropped at once,
+    /// counted in [`dropped`](Self::dropped), and a gap marker takes its place in the file.
+    /// Frames recorded after [`close`](Self::close) (or the drop of the last handle) are
+    /// ignored: there is no file left to mark, and they are not counted.
     ///
     /// # Examples
     ///
@@ -155,11 +176,13 @@ impl Recorder {
         self.inner.shared.push(entry);
     }
 
-    /// Writes and flushes everything recorded so far, waiting for the writer to finish.
+    /// Writes and flushes everything recorded so far (and the gap marker of frames dropped
+    /// since the last entry queued), waiting for the writer to finish.
     ///
-    /// Blocks the calling thread for as long as the writer needs for one batch; from async
-    /// code, call it where a short block is acceptable (or in `spawn_blocking`). Flushing
-    /// hands the data to the operating system; it does not `fsync`.
+    /// Blocks the calling thread for as long as the writer needs — as long as the disk takes.
+    /// From async code, call it on a blocking thread:
+    /// `tokio::task::spawn_blocking(move || recorder.flush())`. Flushing hands the data to the
+    /// operating system; it does not `fsync`.
     ///
     /// # Errors
     ///
@@ -189,11 +212,15 @@ impl Recorder {
     }
 
     /// Writes everything recorded so far, flushes, and stops the writer thread — for every
-    /// handle: entries recorded afterwards are dropped.
+    /// handle: entries recorded afterwards are ignored. Waits until the writer has exited.
     ///
-    /// Closing twice is fine. Dropping the last handle closes too. Blocks like
-    /// [`flush`](Self::flush). Write errors are also logged through `tracing` (WARN) when
-    /// they happen, so one that nobody collects is not lost.
+    /// Closing twice is fine. Blocks like [`flush`](Self::flush): from async code, call it on
+    /// a clone moved to a blocking thread (`tokio::task::spawn_blocking(move ||
+    /// recorder.close())`, which lets you bound the wait with a timeout), or await
+    /// [`close_in_background`](Self::close_in_background). Dropping the last handle closes
+    /// too, without waiting: the writer finishes on its own, so a process about to exit
+    /// should `close` first. Write errors are also logged through `tracing` (WARN) when they
+    /// happen, so one that nobody collects is not lost.
     ///
     /// # Errors
     ///
@@ -208,13 +235,88 @@ impl Recorder {
     /// let recorder = Recorder::create(&path, RecorderConfig::default())?;
     /// recorder.record(Direction::Out, "bye");
     /// recorder.close()?;
-    /// recorder.record(Direction::Out, "dropped");
+    /// recorder.record(Direction::Out, "ignored");
     /// assert_eq!(Recorder::metadata(&path)?.count, 1);
     /// # std::fs::remove_file(&path)?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn close(&self) -> Result<()> {
         self.inner.close().map_err(|source| self.write_error(source))
+    }
+
+    /// Begins closing, like [`close`](Self::close), without blocking: the writer thread
+    /// writes what is queued, flushes and exits on its own. The returned future completes
+    /// when it has, with what `close` would return.
+    ///
+    /// Closing has begun when this returns, whether or not the future is awaited; entries
+    /// recorded afterwards are ignored. The future needs no particular runtime.
+    ///
+    /// # Errors
+    ///
+    /// The future yields [`Error::Write`] with the first write error since the last flush
+    /// (to the first caller that collects it, as with `close`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not stop the close; it only stops waiting for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use zen_websocket_recorder::{Direction, Recorder, RecorderConfig};
+    ///
+    /// # let path = std::env::temp_dir().join(format!("zen-recorder-bg-{}.jsonl", std::process::id()));
+    /// let recorder = Recorder::create(&path, RecorderConfig::default())?;
+    /// recorder.record(Direction::Out, "bye");
+    /// tokio::time::timeout(Duration::from_secs(10), recorder.close_in_background()).await??;
+    /// assert_eq!(Recorder::metadata(&path)?.count, 1);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn close_in_background(&self) -> Closing {
+        self.inner.shared.begin_close();
+        Closing::new(Arc::clone(&self.inner.shared), self.inner.path.clone())
+    }
+
+    /// How many frames this recorder dropped so far because its queue was full (the disk
+    /// could not keep up) — the sum of the gap markers it has written or will write.
+    ///
+    /// Cheap (an atomic load): fit for publishing as a metric. Frames recorded after close
+    /// are not counted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zen_websocket_recorder::{Direction, Recorder, RecorderConfig};
+    ///
+    /// # let path = std::env::temp_dir().join(format!("zen-recorder-dropped-{}.jsonl", std::process::id()));
+    /// let config = RecorderConfig::default().max_queue_bytes(1024);
+    /// let recorder = Recorder::create(&path, config)?;
+    /// recorder.record(Direction::In, "x".repeat(2000)); // larger than the whole bound
+    /// assert_eq!(recorder.dropped(), 1);
+    /// recorder.close()?;
+    /// assert_eq!(Recorder::metadata(&path)?.dropped_entries, 1);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn dropped(&self) -> u64 {
+        self.inner.shared.dropped()
+    }
+
+    /// How much this recorder holds in memory: entries recorded and not yet written, and their
+    /// estimated bytes; always within the configured bound.
+    ///
+    /// # Examples
+    ///
+    /// See [`Queued`].
+    #[must_use]
+    pub fn queued(&self) -> Queued {
+        self.inner.shared.queued()
     }
 
     /// The recording file's path, as given to [`create`](Self::create).
@@ -254,9 +356,11 @@ impl Inner {
 }
 
 impl Drop for Inner {
+    /// Begins the close and lets the writer finish on its own: a drop on an async runtime's
+    /// thread must not wait for the disk. The writer logged any write error through
+    /// `tracing` when it happened; dropping the `JoinHandle` detaches the thread.
     fn drop(&mut self) {
-        // The writer logged any write error through `tracing` when it happened.
-        let _ = self.close();
+        self.shared.begin_close();
     }
 }
 
@@ -275,6 +379,7 @@ mod tests {
         fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
         fn assert_send<T: Send + 'static>() {}
         assert_send_sync::<Recorder>();
+        assert_send::<Closing>();
         assert_send::<crate::Entries>();
         assert_send::<Entry>();
     }

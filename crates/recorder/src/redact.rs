@@ -1,4 +1,5 @@
-//! `Redaction`: which secrets never reach a recording, and the scan that blanks them.
+//! `Redaction`: which secrets never reach a recording, an error or a log, and the scan that
+//! blanks them in JSON text and bytes (URLs are in `redact_url.rs`).
 //!
 //! The scan edits the text in place rather than parsing it into a `serde_json::Value` and
 //! printing it again, so everything but the secret values stays byte for byte as sent: key
@@ -12,19 +13,24 @@ const DEFAULT_FIELDS: [&str; 4] = ["client_secret", "access_token", "refresh_tok
 /// The header names whose values are redacted by default (compared case-insensitively).
 const DEFAULT_HEADERS: [&str; 4] = ["authorization", "proxy-authorization", "cookie", "set-cookie"];
 
-/// Which secrets are blanked out before anything reaches a recording.
+/// Which secrets are blanked out before anything reaches a recording, an error message or a
+/// log: the project's one redaction policy.
 ///
-/// In a text frame that holds JSON, the value of every object member whose key is one of the
-/// [`field`](Self::field) names — at any depth, whatever the value (string, number, object…)
-/// — becomes the string `"[REDACTED]"`. By default those names are `client_secret`,
-/// `access_token`, `refresh_token` and `signature`; key comparison is exact
-/// (case-sensitive, as JSON is). For upgrade headers, [`redact_header`](Self::redact_header)
-/// blanks `Authorization`, `Proxy-Authorization`, `Cookie` and `Set-Cookie` (any case).
-///
-/// Text that is not JSON is written as is, with one exception that errs on the side of
-/// secrecy: a `"client_secret": value` pattern inside it (truncated or otherwise malformed
-/// JSON) is still blanked. Binary frames and close reasons are never changed. Keys that spell
-/// their letters with `\u` escapes are not looked for: the pre-check searches for the plain name.
+/// - **JSON text** ([`redact_text`](Self::redact_text)): the value of every object member whose
+///   key is one of the [`field`](Self::field) names — at any depth, whatever the value
+///   (string, number, object…) — becomes the string `"[REDACTED]"`. By default those names are
+///   `client_secret`, `access_token`, `refresh_token` and `signature`; key comparison is exact
+///   (case-sensitive, as JSON is). Text that is not JSON is kept as is, with one exception
+///   that errs on the side of secrecy: a `"client_secret": value` pattern inside it (truncated
+///   or otherwise malformed JSON) is still blanked. Keys that spell their letters with `\u`
+///   escapes are not looked for: the pre-check searches for the plain name. The recorder
+///   applies this to text frames and close reasons.
+/// - **Bytes** ([`redact_bytes`](Self::redact_bytes)), for binary frames: bytes that are
+///   UTF-8 are redacted exactly like text; bytes that are not UTF-8 but contain a field name
+///   are replaced whole by the bytes of `[REDACTED]`.
+/// - **URLs** ([`redact_url`](Self::redact_url)): user info, query values and the fragment.
+/// - **Headers** ([`redact_header`](Self::redact_header)): `Authorization`,
+///   `Proxy-Authorization`, `Cookie` and `Set-Cookie` (any case) by default.
 ///
 /// Redaction costs a substring search per field name when no name occurs in the text; only
 /// texts that mention one are scanned.
@@ -47,6 +53,7 @@ const DEFAULT_HEADERS: [&str; 4] = ["authorization", "proxy-authorization", "coo
 pub struct Redaction {
     fields: Vec<String>,
     headers: Vec<String>,
+    urls: bool,
 }
 
 impl Default for Redaction {
@@ -54,6 +61,7 @@ impl Default for Redaction {
         Self {
             fields: DEFAULT_FIELDS.map(str::to_owned).to_vec(),
             headers: DEFAULT_HEADERS.map(str::to_owned).to_vec(),
+            urls: true,
         }
     }
 }
@@ -65,7 +73,8 @@ impl Redaction {
     /// No redaction at all: secrets are recorded as sent.
     ///
     /// Only for recordings that never leave a trusted machine. Names added afterwards with
-    /// [`field`](Self::field) or [`header`](Self::header) are redacted again.
+    /// [`field`](Self::field) or [`header`](Self::header) are redacted again, and
+    /// [`urls(true)`](Self::urls) turns URL redaction back on.
     ///
     /// # Examples
     ///
@@ -73,9 +82,10 @@ impl Redaction {
     /// use zen_websocket_recorder::{RecorderConfig, Redaction};
     ///
     /// let config = RecorderConfig::default().redaction(Redaction::none());
+    /// assert_eq!(Redaction::none().redact_url("wss://u:p@host/?k=v"), "wss://u:p@host/?k=v");
     /// ```
     pub fn none() -> Self {
-        Self { fields: Vec::new(), headers: Vec::new() }
+        Self { fields: Vec::new(), headers: Vec::new(), urls: false }
     }
 
     /// Also redacts the values of JSON members named `name` (exact, case-sensitive).
@@ -119,6 +129,23 @@ impl Redaction {
         self
     }
 
+    /// Whether [`redact_url`](Self::redact_url) blanks user info, query values and fragments.
+    ///
+    /// Default is `true` (`false` for [`Redaction::none`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zen_websocket_recorder::Redaction;
+    ///
+    /// let redaction = Redaction::default().urls(false);
+    /// assert_eq!(redaction.redact_url("wss://host/ws?key=abc"), "wss://host/ws?key=abc");
+    /// ```
+    pub fn urls(mut self, redact: bool) -> Self {
+        self.urls = redact;
+        self
+    }
+
     /// The text with the value of every secret JSON member replaced by `"[REDACTED]"`.
     ///
     /// Borrows the text unchanged when there is nothing to redact.
@@ -159,6 +186,74 @@ impl Redaction {
         Cow::Owned(redacted)
     }
 
+    /// The bytes of a binary frame with its secrets removed.
+    ///
+    /// Bytes that are valid UTF-8 are redacted exactly like text
+    /// ([`redact_text`](Self::redact_text)): secret JSON members blanked, everything else kept.
+    /// Bytes that are not UTF-8 but contain a [`field`](Self::field) name are replaced whole
+    /// by the bytes of `[REDACTED]` ([`Redaction::PLACEHOLDER`]): there is no telling where a
+    /// secret ends in an unknown binary encoding (CBOR, MessagePack…), so the whole frame goes.
+    /// Borrows the bytes unchanged when there is nothing to redact.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    /// use zen_websocket_recorder::Redaction;
+    ///
+    /// let redaction = Redaction::default();
+    /// assert_eq!(
+    ///     redaction.redact_bytes(br#"{"access_token":"abc","n":1}"#),
+    ///     &br#"{"access_token":"[REDACTED]","n":1}"#[..]
+    /// );
+    /// // MessagePack-like bytes naming a secret field.
+    /// assert_eq!(redaction.redact_bytes(b"\x82\xadclient_secret\xa3abc"), &b"[REDACTED]"[..]);
+    /// assert!(matches!(redaction.redact_bytes(&[0, 159, 146, 150]), Cow::Borrowed(_)));
+    /// ```
+    #[must_use]
+    pub fn redact_bytes<'a>(&self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => match self.redact_text(text) {
+                Cow::Borrowed(_) => Cow::Borrowed(bytes),
+                Cow::Owned(redacted) => Cow::Owned(redacted.into_bytes()),
+            },
+            Err(_) if self.fields.iter().any(|name| contains(bytes, name.as_bytes())) => {
+                Cow::Owned(Self::PLACEHOLDER.as_bytes().to_vec())
+            }
+            Err(_) => Cow::Borrowed(bytes),
+        }
+    }
+
+    /// The URL with its secrets removed, for error messages and logs: user info (`user:pass@`)
+    /// becomes `[REDACTED]@`, the value of every query parameter becomes `[REDACTED]` (names
+    /// are kept; a parameter without `=` may be a bare token and becomes `[REDACTED]`), and
+    /// the fragment is dropped.
+    ///
+    /// Works on any string, a valid URL or not — it is meant for the URLs that fail to parse
+    /// — with a textual scan that never panics and, where the text is ambiguous, blanks more
+    /// rather than less: the authority runs from `//` (or `scheme:/`; from the start when
+    /// there is neither) to the next `/` or `\`, and the user info to the last `@` before
+    /// that, even past a `?` or `#`. A password with an unescaped `/` is not recognised.
+    /// Returns `url` unchanged when [`urls`](Self::urls) is off.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zen_websocket_recorder::Redaction;
+    ///
+    /// let redaction = Redaction::default();
+    /// assert_eq!(
+    ///     redaction.redact_url("wss://alice:pw@example.com/ws?key=abc&sig=def#frag"),
+    ///     "wss://[REDACTED]@example.com/ws?key=[REDACTED]&sig=[REDACTED]"
+    /// );
+    /// // Not a valid URL (no scheme, a space), still cleaned.
+    /// assert_eq!(redaction.redact_url("alice:pw@exa mple.com/ws"), "[REDACTED]@exa mple.com/ws");
+    /// ```
+    #[must_use]
+    pub fn redact_url(&self, url: &str) -> String {
+        if self.urls { crate::redact_url::redact_url(url) } else { url.to_owned() }
+    }
+
     /// The header value to record: `"[REDACTED]"` for a secret header, `value` otherwise.
     ///
     /// # Examples
@@ -179,6 +274,11 @@ impl Redaction {
             value
         }
     }
+}
+
+/// Whether `needle` (never empty) occurs in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle)
 }
 
 /// The byte ranges of the values of object members whose key satisfies `is_secret`.
@@ -337,7 +437,51 @@ mod tests {
         assert_eq!(Redaction::none().field("").header("X-Key").redact_text(text), text);
     }
 
+    #[test]
+    fn bytes_are_redacted_like_text_or_replaced_whole() {
+        let redaction = Redaction::default().field("pin");
+        let json = br#"{"pin":1234,"signature":"s","keep":"k"}"#;
+        assert_eq!(
+            redaction.redact_bytes(json).as_ref(),
+            br#"{"pin":"[REDACTED]","signature":"[REDACTED]","keep":"k"}"#
+        );
+        assert!(matches!(redaction.redact_bytes(b"pin=1234"), Cow::Borrowed(_)), "text, no JSON");
+        let binary = b"\xff\x00pin\x00\x01\x02";
+        assert_eq!(redaction.redact_bytes(binary).as_ref(), b"[REDACTED]");
+        assert!(matches!(redaction.redact_bytes(b"\xff\x00pi\x00n"), Cow::Borrowed(_)));
+        assert!(matches!(Redaction::none().redact_bytes(binary), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn urls_follow_the_policy() {
+        let url = "wss://u:p@h/ws?k=v";
+        assert_eq!(Redaction::default().redact_url(url), "wss://[REDACTED]@h/ws?k=[REDACTED]");
+        assert_eq!(Redaction::none().redact_url(url), url);
+        assert_eq!(
+            Redaction::none().urls(true).redact_url(url),
+            Redaction::default().redact_url(url)
+        );
+        assert_ne!(Redaction::default(), Redaction::default().urls(false));
+    }
+
     proptest! {
+        #[test]
+        fn never_panics_on_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = Redaction::default().redact_bytes(&bytes);
+        }
+
+        #[test]
+        fn non_utf8_bytes_naming_a_field_never_keep_the_secret(
+            before in proptest::collection::vec(any::<u8>(), 0..16),
+            after in proptest::collection::vec(any::<u8>(), 0..16),
+        ) {
+            let mut bytes = before;
+            bytes.extend_from_slice(b"\xc0access_token\xa6S3CR3T");
+            bytes.extend_from_slice(&after);
+            let redacted = Redaction::default().redact_bytes(&bytes);
+            prop_assert!(!contains(&redacted, b"S3CR3T"));
+        }
+
         #[test]
         fn never_panics_on_any_text(text in ".*(client_secret|\"signature\"\\s*:)?.*") {
             let _ = Redaction::default().redact_text(&text);

@@ -1,4 +1,5 @@
-//! Replaying recordings: `ReplayOptions` and `Recorder::replay`, paced on tokio's clock.
+//! Replaying recordings: `ReplayOptions` and `Recorder::replay`, paced on tokio's clock, fed
+//! by a reader thread (`feed.rs`).
 
 use std::{path::Path, time::Duration};
 
@@ -7,6 +8,7 @@ use tokio::time::Instant;
 use crate::{
     entry::Entry,
     error::{Error, Result},
+    feed::{self, Chunk},
     read::Metadata,
     recorder::Recorder,
     timestamp::Timestamp,
@@ -121,19 +123,26 @@ impl Recorder {
     /// the first entry, divided by [`speed`](ReplayOptions::speed), has elapsed (entries whose
     /// timestamp is not later than the first are handed over at once); without it, entries
     /// follow one another with no waiting. Blank and malformed lines are skipped and counted.
-    /// Lines are read from the file with blocking reads between waits (a buffered read of a
-    /// local file); use [`Recorder::entries`] on a blocking thread for other pacing.
+    /// Gap markers ([`Payload::Gap`](crate::Payload::Gap), where the recorder dropped frames)
+    /// are handed over too, in place and paced like frames, so the closure can tell where
+    /// frames are missing; skip them with a wildcard arm or [`Payload::is_gap`](crate::Payload::is_gap).
+    /// They add up in [`Metadata::dropped_entries`], not in `count`.
+    ///
+    /// The file is opened and read on a thread of its own (a few chunks ahead, so memory
+    /// stays bounded), never on the runtime's thread, and the replay yields to other tasks
+    /// after every chunk of up to 256 entries — a large recording replayed without `realtime`
+    /// does not starve the runtime. The closure runs on the task that awaits the replay.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidOption`] for a speed that is not a finite number above zero;
     /// [`Error::Open`] or [`Error::Read`] when the file cannot be read (entries before a read
-    /// error have been handed over).
+    /// error have been handed over); [`Error::Spawn`] when the reader thread cannot start.
     ///
     /// # Cancel safety
     ///
     /// Dropping the future stops the replay; the entries already handed to `on_entry` stay
-    /// handed over and no other is.
+    /// handed over and no other is. The reader thread stops at its next chunk.
     ///
     /// # Panics
     ///
@@ -170,19 +179,29 @@ impl Recorder {
         F: FnMut(Entry),
     {
         options.validate()?;
-        let mut entries = Self::entries(path)?;
+        let path = path.as_ref().to_path_buf();
+        let mut chunks = feed::spawn(path.clone())?;
         let mut pacer = Pacer { speed: options.speed, origin: None };
         let mut metadata = Metadata::default();
-        for entry in entries.by_ref() {
-            let entry = entry?;
-            if options.realtime {
-                pacer.wait_for(entry.ts).await;
+        loop {
+            let entries = match chunks.recv().await {
+                Some(Chunk::Entries(entries)) => entries,
+                Some(Chunk::End { skipped_lines }) => {
+                    metadata.skipped_lines = skipped_lines;
+                    return Ok(metadata);
+                }
+                Some(Chunk::Failed(err)) => return Err(err),
+                None => return Err(feed::reader_lost(path)),
+            };
+            for entry in entries {
+                if options.realtime {
+                    pacer.wait_for(entry.ts).await;
+                }
+                metadata.add(&entry);
+                on_entry(entry);
             }
-            metadata.add(&entry);
-            on_entry(entry);
+            tokio::task::yield_now().await;
         }
-        metadata.skipped_lines = entries.skipped_lines();
-        Ok(metadata)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Integration tests of the recorder, one module per topic, in one test binary.
 
+mod backpressure;
 mod reading;
 mod recording;
 mod redaction;

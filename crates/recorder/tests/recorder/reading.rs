@@ -72,6 +72,39 @@ fn blank_and_malformed_lines_are_skipped_and_counted() {
 }
 
 #[test]
+fn gap_markers_are_yielded_in_place_and_counted_apart_from_frames() {
+    let dir = TempDir::new();
+    let path = dir.join("s.jsonl");
+    write_entries(
+        &path,
+        &[
+            entry(0, Direction::In, "first"),
+            entry(100, Direction::In, Payload::Gap { skipped: 5 }),
+            entry(150, Direction::Out, Payload::Gap { skipped: 2 }),
+            entry(900, Direction::Out, "last"),
+            entry(2_000, Direction::In, Payload::Gap { skipped: 1 }),
+        ],
+    );
+    let metadata = Recorder::metadata(&path).expect("reads");
+    assert_eq!((metadata.count, metadata.inbound, metadata.outbound), (2, 1, 1));
+    assert_eq!(metadata.dropped_entries, 8);
+    assert_eq!(metadata.skipped_lines, 0);
+    assert_eq!((metadata.first_ts, metadata.last_ts), (Some(at(0)), Some(at(900))));
+    assert_eq!(metadata.duration_ms, 900, "the span is the frames'");
+
+    let mut entries = Recorder::entries(&path).expect("opens");
+    let gaps: Vec<_> = entries
+        .by_ref()
+        .map(|e| e.expect("valid").payload)
+        .enumerate()
+        .filter(|(_, payload)| payload.is_gap())
+        .map(|(at, _)| at)
+        .collect();
+    assert_eq!(gaps, [1, 2, 4]);
+    assert_eq!(entries.dropped_entries(), 8);
+}
+
+#[test]
 fn an_empty_recording_has_empty_metadata() {
     let dir = TempDir::new();
     let path = dir.join("s.jsonl");

@@ -1,4 +1,5 @@
-//! Recording: the line format, batching, flush triggers, drop, append, and file errors.
+//! Recording: the line format, batching, flush triggers, drop, append, options and file
+//! errors.
 
 use std::{fs, thread, time::Duration};
 
@@ -108,7 +109,9 @@ fn dropping_the_last_handle_writes_everything_from_every_clone() {
     for worker in workers {
         worker.join().expect("worker finishes");
     }
+    // The drop does not wait for the writer, which writes the rest on its own.
     drop(recorder);
+    wait_for_lines(&path, 1000);
 
     let metadata = Recorder::metadata(&path).expect("reads");
     assert_eq!(metadata.count, 1000);
@@ -188,6 +191,11 @@ fn invalid_options_are_rejected_before_the_file_is_touched() {
     let path = dir.join("s.jsonl");
     let err = Recorder::create(&path, RecorderConfig::default().flush_entries(0)).unwrap_err();
     assert!(matches!(err, Error::InvalidOption { name: "flush_entries", .. }));
+    let err = Recorder::create(&path, RecorderConfig::default().max_queue_entries(0)).unwrap_err();
+    assert!(matches!(err, Error::InvalidOption { name: "max_queue_entries", .. }));
+    let err = Recorder::create(&path, RecorderConfig::default().max_queue_bytes(0)).unwrap_err();
+    assert!(matches!(err, Error::InvalidOption { name: "max_queue_bytes", .. }));
+    assert!(err.to_string().contains("max_queue_bytes"), "{err}");
     assert!(!path.exists());
 }
 

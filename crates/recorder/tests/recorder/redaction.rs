@@ -83,17 +83,56 @@ fn extra_fields_are_redacted_besides_the_defaults() {
 }
 
 #[test]
-fn text_that_is_not_json_and_binary_frames_are_written_as_is() {
+fn text_that_is_not_json_is_written_as_is() {
     let plain = "client_secret=abc; signature is fine here".to_owned();
     let (_, read) = record(Redaction::default(), std::slice::from_ref(&plain));
     assert_eq!(read, [plain]);
+}
 
+/// Records `payloads` inbound with the default redaction; the raw file and what is read back.
+fn record_payloads(payloads: Vec<Payload>) -> (String, Vec<Payload>) {
     let dir = TempDir::new();
-    let path = dir.join("b.jsonl");
+    let path = dir.join("s.jsonl");
     let recorder = Recorder::create(&path, RecorderConfig::default()).expect("creates");
-    let bytes = br#"{"client_secret":"x"}"#.to_vec();
-    recorder.record(Direction::In, bytes.clone());
+    for payload in payloads {
+        recorder.record(Direction::In, payload);
+    }
     recorder.close().expect("closes");
-    let entry = Recorder::entries(&path).expect("opens").next().expect("one entry").expect("valid");
-    assert_eq!(entry.payload, Payload::Binary(bytes));
+    let raw = fs::read_to_string(&path).expect("reads");
+    let read =
+        Recorder::entries(&path).expect("opens").map(|e| e.expect("valid").payload).collect();
+    (raw, read)
+}
+
+#[test]
+fn binary_frames_lose_their_secrets_and_stay_binary() {
+    let json = format!(r#"{{"result":{{"access_token":"{SECRET}","expires_in":900}}}}"#);
+    // MessagePack-like: not UTF-8, names a secret field.
+    let mut packed = b"\x82\xadclient_secret\xb4".to_vec();
+    packed.extend_from_slice(SECRET.as_bytes());
+    let harmless = vec![0u8, 159, 146, 150, 1];
+    let (raw, read) =
+        record_payloads(vec![json.into_bytes().into(), packed.into(), harmless.clone().into()]);
+    assert_eq!(raw.matches(r#""type":"binary""#).count(), 3, "{raw}");
+    assert_eq!(
+        read,
+        [
+            Payload::Binary(
+                br#"{"result":{"access_token":"[REDACTED]","expires_in":900}}"#.to_vec()
+            ),
+            Payload::Binary(b"[REDACTED]".to_vec()),
+            Payload::Binary(harmless),
+        ]
+    );
+}
+
+#[test]
+fn close_reasons_lose_their_secrets() {
+    let reason = format!(r#"{{"signature":"{SECRET}"}}"#);
+    let (raw, read) = record_payloads(vec![Payload::Close { code: Some(4000), reason }]);
+    assert!(!raw.contains("S3CR3T"), "{raw}");
+    assert_eq!(
+        read,
+        [Payload::Close { code: Some(4000), reason: r#"{"signature":"[REDACTED]"}"#.into() }]
+    );
 }

@@ -46,9 +46,16 @@ fn entry() -> impl Strategy<Value = Entry> {
     (timestamp(), dir, payload()).prop_map(|(ts, dir, payload)| Entry::new(ts, dir, payload))
 }
 
+/// Any line, gap markers included.
+fn line() -> impl Strategy<Value = Entry> {
+    let gap = (timestamp(), any::<u64>())
+        .prop_map(|(ts, skipped)| Entry::new(ts, Direction::In, Payload::Gap { skipped }));
+    prop_oneof![4 => entry(), 1 => gap]
+}
+
 proptest! {
     #[test]
-    fn one_entry_round_trips_through_a_json_line(entry in entry()) {
+    fn one_entry_round_trips_through_a_json_line(entry in line()) {
         let line = serde_json::to_string(&entry).expect("serializes");
         prop_assert!(!line.contains('\n'), "one line per entry: {}", line);
         prop_assert_eq!(serde_json::from_str::<Entry>(&line).expect("reads"), entry);
