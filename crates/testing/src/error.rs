@@ -43,7 +43,8 @@ pub enum Error {
     Recording(#[from] zen_websocket_recorder::Error),
 }
 
-/// A wait on the server timed out: the expected message, event or connection count never came.
+/// A wait on the server or proxy timed out: the expected message, event or connection count
+/// never came.
 ///
 /// The message says what was expected and lists what was seen instead (truncated).
 ///
@@ -99,6 +100,19 @@ pub enum AssertionError {
         expected: String,
         /// The number of connections open when the wait gave up.
         open: usize,
+        /// How long the wait lasted.
+        timeout: Duration,
+    },
+    /// A [`FaultProxy`](crate::FaultProxy) had accepted fewer connections than expected when
+    /// the wait ended.
+    #[error(
+        "expected at least {expected} accepted connection(s) within {timeout:?}, saw {accepted}"
+    )]
+    AcceptedCount {
+        /// The awaited number of accepted connections.
+        expected: usize,
+        /// How many had been accepted when the wait gave up.
+        accepted: usize,
         /// How long the wait lasted.
         timeout: Duration,
     },

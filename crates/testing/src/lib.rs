@@ -24,12 +24,21 @@
 //!   [`assert_message_sent`](MockServer::assert_message_sent) waits for one that a [`Matcher`]
 //!   accepts (exact text, regex, JSON subset or closure). [`events`](MockServer::events) and
 //!   [`wait_for_event`](MockServer::wait_for_event) cover [`ServerEvent`]s such as the close
-//!   code a client sent; [`handshakes`](MockServer::handshakes) the upgrade requests.
+//!   code a client sent; [`handshakes`](MockServer::handshakes) the upgrade requests. A
+//!   [`Mark`] from [`mark`](MockServer::mark) limits waits and lists to what came later
+//!   ([`assert_message_sent_since`](MockServer::assert_message_sent_since): "the client re-sent
+//!   it after the reconnect"); [`received_by`](MockServer::received_by) and
+//!   [`open_connection_ids`](MockServer::open_connection_ids) look at one connection.
 //! - **Faults.** [`simulate_disconnect`](MockServer::simulate_disconnect) with a
 //!   [`DisconnectKind`] (close codes or a TCP reset), [`reject_handshake`](MockServer::reject_handshake)
 //!   (HTTP 403, 429, 500…), [`stall_handshakes`](MockServer::stall_handshakes),
 //!   [`set_auto_pong`](MockServer::set_auto_pong)`(false)` for silent peers, and
 //!   [`stop`](MockServer::stop) / [`restart`](MockServer::restart) on the same port.
+//! - **Network faults.** A [`FaultProxy`] sits between any client and any server (a
+//!   `MockServer` or a third-party peer) and, per connection or for new ones, adds latency and
+//!   jitter, caps bandwidth, stalls or blackholes a [`Direction`], resets, closes after some
+//!   bytes, truncates a frame, or refuses connections ([`Fault`], [`Faults`], [`Admission`]).
+//!   It works on bytes, so `ws://` and `wss://` alike.
 //! - Waits time out with an [`AssertionError`] that says what was expected and what was seen.
 //!
 //! # Example
@@ -74,6 +83,38 @@
 //! # }
 //! ```
 //!
+//! # Network faults
+//!
+//! The client dials the proxy instead of the server; the test then breaks the network under it
+//! while it runs. Here the proxy stops forwarding the client's bytes (a stall: the client's
+//! writes pile up in socket buffers) and the server's reset reaches the client as a reset.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use futures_util::{SinkExt, StreamExt};
+//! use tokio_tungstenite::tungstenite::Message;
+//! use zen_websocket_testing::{Direction, Fault, FaultProxy, MockServer};
+//!
+//! let server = MockServer::start().await?;
+//! let proxy = FaultProxy::start(server.addr()).await?;
+//! let tcp = tokio::net::TcpStream::connect(proxy.addr()).await?;
+//! let (mut ws, _) = tokio_tungstenite::client_async(proxy.url_for(&server.url()), tcp).await?;
+//!
+//! proxy.apply_all(Fault::stall(Direction::ClientToServer));
+//! ws.send(Message::text("held back")).await?;
+//! let mark = server.mark();
+//! assert!(server.assert_message_sent_since(mark, "held back", Duration::from_millis(100)).await.is_err());
+//! proxy.heal_all();
+//! server.assert_message_sent_since(mark, "held back", Duration::from_secs(5)).await?;
+//!
+//! proxy.reset_all().await;
+//! assert!(matches!(ws.next().await, Some(Err(_)))); // connection reset
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # TLS
 //!
 //! `MockServer::builder().tls(true)` generates a CA and a server certificate for `127.0.0.1`,
@@ -99,10 +140,12 @@ mod connection;
 mod controls;
 mod error;
 mod event;
+mod mark;
 mod matcher;
 mod message;
 mod observe;
 mod ping_tap;
+mod proxy;
 mod replay;
 mod reply;
 mod rpc;
@@ -110,13 +153,19 @@ mod server;
 mod state;
 mod tls;
 mod transport;
+mod wait;
 
 pub use crate::{
     builder::MockServerBuilder,
     error::{AssertionError, Error, Result},
     event::{DisconnectKind, HandshakeRequest, ServerEvent},
+    mark::Mark,
     matcher::Matcher,
     message::{ConnectionId, MessageKind, ReceivedMessage},
+    proxy::{
+        Admission, Direction, Fault, FaultProxy, FaultProxyBuilder, Faults, ProxyConnection,
+        ProxyConnectionId, Traffic,
+    },
     replay::Replay,
     reply::{Incoming, Reply},
     rpc::{RpcReply, RpcRequest},

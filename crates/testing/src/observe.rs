@@ -2,15 +2,13 @@
 
 use std::time::Duration;
 
-use crate::error::{AssertionError, render_list};
+use crate::error::AssertionError;
 use crate::event::{HandshakeRequest, ServerEvent};
+use crate::mark::Mark;
 use crate::matcher::Matcher;
-use crate::message::ReceivedMessage;
+use crate::message::{ConnectionId, ReceivedMessage};
 use crate::server::MockServer;
-use crate::state::{Shared, scan};
-
-/// How many items an assertion failure lists.
-const SHOWN: usize = 10;
+use crate::state::Shared;
 
 impl MockServer {
     /// Every data frame received from every client, in arrival order (since the last
@@ -39,6 +37,39 @@ impl MockServer {
         self.shared.read_log(|log| log.received.clone())
     }
 
+    /// The data frames received on one connection, in arrival order (since the last
+    /// [`clear_received`](Self::clear_received)) — for example to compare what the server was
+    /// asked to subscribe to on the current connection with what the client believes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use futures_util::SinkExt;
+    /// use tokio_tungstenite::tungstenite::Message;
+    /// use zen_websocket_testing::MockServer;
+    ///
+    /// let server = MockServer::start().await?;
+    /// let tcp = tokio::net::TcpStream::connect(server.addr()).await?;
+    /// let (mut ws, _) = tokio_tungstenite::client_async(server.url(), tcp).await?;
+    /// ws.send(Message::text("one")).await?;
+    /// let one = server.assert_message_sent("one", Duration::from_secs(5)).await?;
+    /// assert_eq!(server.received_by(one.connection), [one]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn received_by(&self, connection: ConnectionId) -> Vec<ReceivedMessage> {
+        self.shared.read_log(|log| {
+            log.received
+                .iter()
+                .filter(|message| message.connection == connection)
+                .cloned()
+                .collect()
+        })
+    }
+
     /// Forgets every received message; later assertions only see newer ones.
     ///
     /// # Examples
@@ -62,7 +93,8 @@ impl MockServer {
 
     /// Waits until some client has sent a data frame that `matcher` accepts (frames received
     /// before the call count too) and returns the first such frame. Event-driven: it wakes on
-    /// every new frame, no polling.
+    /// every new frame, no polling. To ignore earlier frames, take a [`mark`](Self::mark) and
+    /// use [`assert_message_sent_since`](Self::assert_message_sent_since).
     ///
     /// `matcher` is anything that converts into a [`Matcher`]: `&str` or `String` (exact text),
     /// a [`regex::Regex`], a [`serde_json::Value`] (JSON subset) or a [`Matcher`].
@@ -103,26 +135,7 @@ impl MockServer {
         matcher: impl Into<Matcher>,
         timeout: Duration,
     ) -> Result<ReceivedMessage, AssertionError> {
-        let matcher = matcher.into();
-        let mut scanned = 0;
-        let found = self
-            .shared
-            .wait_for(timeout, |shared| {
-                shared.read_log(|log| {
-                    let wanted = |message: &ReceivedMessage| matcher.matches(message);
-                    scan(&log.received, log.received_cleared, &mut scanned, wanted)
-                })
-            })
-            .await;
-        found.ok_or_else(|| {
-            let received = self.received();
-            AssertionError::NoMatchingMessage {
-                expected: matcher.to_string(),
-                timeout,
-                count: received.len(),
-                seen: render_list(&received, SHOWN, ReceivedMessage::summary),
-            }
-        })
+        self.assert_message_sent_since(Mark::ORIGIN, matcher, timeout).await
     }
 
     /// Everything that happened on the server, in order (since the last
@@ -165,7 +178,8 @@ impl MockServer {
     }
 
     /// Waits until an event satisfying `predicate` has been recorded (earlier events count too)
-    /// and returns the first one.
+    /// and returns the first one; [`wait_for_event_since`](Self::wait_for_event_since) ignores
+    /// earlier ones.
     ///
     /// # Errors
     ///
@@ -202,22 +216,7 @@ impl MockServer {
         predicate: impl Fn(&ServerEvent) -> bool,
         timeout: Duration,
     ) -> Result<ServerEvent, AssertionError> {
-        let mut scanned = 0;
-        let found = self
-            .shared
-            .wait_for(timeout, |shared| {
-                shared
-                    .read_log(|log| scan(&log.events, log.events_cleared, &mut scanned, &predicate))
-            })
-            .await;
-        found.ok_or_else(|| {
-            let events = self.events();
-            AssertionError::NoMatchingEvent {
-                timeout,
-                count: events.len(),
-                seen: render_list(&events, SHOWN, |event| format!("{event:?}")),
-            }
-        })
+        self.wait_for_event_since(Mark::ORIGIN, predicate, timeout).await
     }
 
     /// Waits until at least `count` connections are open at the same time.
@@ -320,6 +319,31 @@ impl MockServer {
     /// ```
     pub fn connection_count(&self) -> usize {
         self.shared.open_connections()
+    }
+
+    /// The ids of the connections open now, in ascending order (the newest last). A connection
+    /// is open from the moment its upgrade is accepted until its socket is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use zen_websocket_testing::{ConnectionId, MockServer};
+    ///
+    /// let server = MockServer::start().await?;
+    /// let tcp = tokio::net::TcpStream::connect(server.addr()).await?;
+    /// let (ws, _) = tokio_tungstenite::client_async(server.url(), tcp).await?;
+    /// assert_eq!(server.open_connection_ids(), [ConnectionId::new(1)]);
+    /// drop(ws);
+    /// server.wait_for_connection_count(0, Duration::from_secs(5)).await?;
+    /// assert!(server.open_connection_ids().is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn open_connection_ids(&self) -> Vec<ConnectionId> {
+        self.shared.open_connection_ids()
     }
 
     /// How many upgrades were accepted since the server was built, across restarts.

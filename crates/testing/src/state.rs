@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
-use tokio::time::Instant;
 
 use crate::connection::Command;
 use crate::event::{HandshakeRequest, ServerEvent};
@@ -55,6 +54,13 @@ pub(crate) fn scan<T: Clone>(
     let start = scanned.saturating_sub(cleared).min(items.len());
     *scanned = cleared + items.len();
     items[start..].iter().find(|item| wanted(item)).cloned()
+}
+
+/// The items at or after absolute position `position`, `cleared` being how many items were
+/// removed from the front.
+pub(crate) fn since<T: Clone>(items: &[T], cleared: usize, position: usize) -> Vec<T> {
+    let start = position.saturating_sub(cleared).min(items.len());
+    items[start..].to_vec()
 }
 
 pub(crate) struct Shared {
@@ -112,7 +118,7 @@ impl Shared {
     }
 
     fn bump(&self) {
-        self.version.send_modify(|version| *version = version.wrapping_add(1));
+        crate::wait::bump(&self.version);
     }
 
     /// Registers an accepted connection; returns its id.
@@ -130,6 +136,11 @@ impl Shared {
 
     pub(crate) fn open_connections(&self) -> usize {
         lock(&self.connections).len()
+    }
+
+    /// The ids of the open connections, in ascending order.
+    pub(crate) fn open_connection_ids(&self) -> Vec<ConnectionId> {
+        lock(&self.connections).keys().copied().collect()
     }
 
     /// Accepted upgrades since the server was built.
@@ -171,17 +182,7 @@ impl Shared {
         timeout: Duration,
         mut check: impl FnMut(&Self) -> Option<T>,
     ) -> Option<T> {
-        let deadline = Instant::now() + timeout;
-        let mut changes = self.version.subscribe();
-        loop {
-            if let Some(found) = check(self) {
-                return Some(found);
-            }
-            match tokio::time::timeout_at(deadline, changes.changed()).await {
-                Ok(Ok(())) => {}
-                Ok(Err(_)) | Err(_) => return check(self),
-            }
-        }
+        crate::wait::wait_until(&self.version, timeout, || check(self)).await
     }
 }
 

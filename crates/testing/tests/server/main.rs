@@ -9,6 +9,8 @@ mod handshake;
 mod heartbeat;
 mod inject;
 mod lifecycle;
+mod marks;
 mod matchers;
+mod per_connection;
 mod rpc;
 mod tls;
