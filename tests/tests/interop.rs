@@ -241,7 +241,9 @@ async fn next_message(client: &Client, kind: PeerKind) -> Message {
         loop {
             match client.recv().await {
                 Some(Event::Message(message)) => return message,
-                Some(Event::Disconnected { reason }) => panic!("{kind}: disconnected: {reason}"),
+                Some(Event::Disconnected { reason, .. }) => {
+                    panic!("{kind}: disconnected: {reason}")
+                }
                 Some(_) => {}
                 None => panic!("{kind}: the client ended"),
             }
@@ -255,7 +257,7 @@ async fn next_disconnect(client: &Client, kind: PeerKind) -> DisconnectReason {
     let disconnect = async {
         loop {
             match client.recv().await {
-                Some(Event::Disconnected { reason }) => return reason,
+                Some(Event::Disconnected { reason, .. }) => return reason,
                 Some(_) => {}
                 None => panic!("{kind}: the client ended without Disconnected"),
             }

@@ -1,15 +1,20 @@
 //! The `Client` handle: the five functions, requests, events and monitors.
 
-use std::{collections::VecDeque, fmt, sync::Arc, time::Instant};
+use std::{collections::VecDeque, fmt, future::Future, panic::AssertUnwindSafe, sync::Arc};
 
+use futures_util::FutureExt;
 use serde::Serialize;
 use serde_json::{Value, value::RawValue};
-use tokio::sync::{Mutex, mpsc, oneshot};
-use zen_websocket_recorder::Recorder;
+use tokio::{
+    sync::{Mutex, mpsc, oneshot},
+    time::{Instant, timeout_at},
+};
 
 use crate::{
     config::Config,
-    connection::{self, Command, Delivered, Inbox, RequestCommand, SubscribeCommand},
+    connection::{
+        self, Command, Delivered, Inbox, RequestCommand, SubscribeCommand, UnsubscribeCommand,
+    },
     error::{Error, Result},
     event::Event,
     heartbeat::HeartbeatHealth,
@@ -22,6 +27,10 @@ use crate::{
     transport::{Endpoint, dial},
 };
 
+mod recording;
+
+use recording::{open_recording, probe_recording};
+
 /// How many fresh ids a request tries when generated ids collide with caller-supplied ones.
 const ID_ATTEMPTS: usize = 8;
 
@@ -30,7 +39,8 @@ const ID_ATTEMPTS: usize = 8;
 ///
 /// `Client` is a cheap [`Clone`] handle: every clone talks to the same connection, which
 /// one background task owns. The connection closes when [`close`](Self::close) is called or
-/// when the last handle is dropped.
+/// when the last handle is dropped (a [`Config::message_handler`] that captures a handle keeps
+/// one alive: call `close`).
 ///
 /// # Examples
 ///
@@ -119,20 +129,30 @@ impl Client {
     /// # }
     /// ```
     pub async fn connect(url: &str, config: Config) -> Result<Self> {
+        // Boxed: the steps of connecting are large, and callers' futures should not carry them.
+        Box::pin(Self::open(url, config)).await
+    }
+
+    async fn open(url: &str, config: Config) -> Result<Self> {
         config.validate()?;
-        let endpoint = Endpoint::parse(url)?;
-        let recorder = match &config.record_to {
-            Some(path) => Some(Recorder::create(path, config.recording.clone())?),
-            None => None,
-        };
+        let endpoint = Endpoint::parse(url, &config.redaction)?;
+        let probe = probe_recording(&config).await?;
         let started = Instant::now();
-        let (ws, subprotocol) = Box::pin(dial(&endpoint, &config)).await?;
+        let dialled = dial(&endpoint, &config).await;
+        let (ws, subprotocol) = match dialled {
+            Ok(upgraded) => upgraded,
+            Err(err) => {
+                probe.abandon().await;
+                return Err(err);
+            }
+        };
+        let recorder = open_recording(&config, probe).await?;
         let telemetry = Telemetry::new(format!("{}:{}", endpoint.host, endpoint.port));
         telemetry.upgraded(started.elapsed());
-        tracing::info!(url = %redacted(&endpoint), took = ?started.elapsed(), "connected");
+        let shown = config.redaction.redact_url(endpoint.url.as_str());
+        tracing::info!(url = %shown, took = ?started.elapsed(), "connected");
         let shared = Arc::new(Shared::new(&config));
         shared.set_subprotocol(subprotocol);
-        let shown = redacted(&endpoint);
         let config = Arc::new(config);
         let (commands, inbox) = connection::spawn(
             ws,
@@ -153,17 +173,19 @@ impl Client {
     /// (`Vec<u8>`, `&[u8]`, [`bytes::Bytes`]).
     ///
     /// Returns once the frame is written to the socket. While the connection is down the
-    /// send fails at once: nothing is queued behind your back.
+    /// send fails at once: nothing is queued behind your back. While a reconnected socket
+    /// restores its subscriptions, the send waits for it to be reported open.
     ///
     /// # Errors
     ///
     /// [`Error::NotConnected`] while connecting or after close; [`Error::Disconnected`] when
-    /// the socket broke while writing.
+    /// the socket broke before the frame was written (also after a write that made no
+    /// progress for [`Config::write_timeout`]).
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe while waiting for room in the outbox; once handed over, the frame is
-    /// written even if the future is dropped.
+    /// Cancel safe: a frame whose future is dropped before it reaches the socket is not
+    /// written.
     ///
     /// # Examples
     ///
@@ -199,13 +221,15 @@ impl Client {
     /// # Errors
     ///
     /// [`Error::JsonRpc`] when the server answers with an error object;
-    /// [`Error::RequestTimeout`] after [`Config::request_timeout`];
-    /// [`Error::Disconnected`] when the connection is lost first; [`Error::NotConnected`]
-    /// when there is no connection; [`Error::Json`] when `params` cannot be serialized.
+    /// [`Error::RequestTimeout`] after [`Config::request_timeout`], counted from the call
+    /// (waiting for the rate limiter and the outbox included); [`Error::Disconnected`] when
+    /// the connection is lost first; [`Error::NotConnected`] when there is no connection;
+    /// [`Error::Json`] when `params` cannot be serialized.
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: a dropped call's response is discarded when it arrives.
+    /// Cancel safe: a call dropped before its request is written never sends it; a dropped
+    /// call's response is discarded when it arrives.
     ///
     /// # Examples
     ///
@@ -224,10 +248,11 @@ impl Client {
     pub async fn request<P: Serialize>(&self, method: &str, params: P) -> Result<Value> {
         // Serialized once, spliced into every attempt's frame as it is.
         let params = serde_json::value::to_raw_value(&params)?;
+        let deadline = self.deadline();
         let mut last = Error::Disconnected;
         for _ in 0..ID_ATTEMPTS {
             let id = self.inner.shared.next_request_id();
-            match self.send_request(id, method, &params).await {
+            match self.send_request(id, method, &params, deadline).await {
                 // A caller-supplied id took the generated one: draw another.
                 Err(err @ Error::DuplicateRequestId(_)) => last = err,
                 other => return other,
@@ -268,15 +293,45 @@ impl Client {
         method: &str,
         params: P,
     ) -> Result<Value> {
-        self.send_request(id.into(), method, &serde_json::value::to_raw_value(&params)?).await
+        let params = serde_json::value::to_raw_value(&params)?;
+        self.send_request(id.into(), method, &params, self.deadline()).await
     }
 
-    async fn send_request(&self, id: RequestId, method: &str, params: &RawValue) -> Result<Value> {
+    async fn send_request(
+        &self,
+        id: RequestId,
+        method: &str,
+        params: &RawValue,
+        deadline: Instant,
+    ) -> Result<Value> {
         let frame = encode_request(&id, method, params)?;
-        self.throttle_text(&frame).await?;
-        let (reply, answer) = oneshot::channel();
-        self.command(Command::Request(Box::new(RequestCommand { id, frame, reply }))).await?;
-        answer.await.unwrap_or(Err(Error::Disconnected))
+        let call = async {
+            self.throttle_text(&frame).await?;
+            let (reply, answer) = oneshot::channel();
+            let request = RequestCommand { id: id.clone(), frame, reply, deadline };
+            self.command(Command::Request(Box::new(request))).await?;
+            answer.await.unwrap_or(Err(Error::Disconnected))
+        };
+        self.bounded(id.clone(), deadline, call).await
+    }
+
+    /// When a call started now runs out of [`Config::request_timeout`].
+    fn deadline(&self) -> Instant {
+        Instant::now() + self.inner.config.request_timeout
+    }
+
+    /// Runs `call` until `deadline`: past it, the call is dropped (so a request not yet
+    /// written never will be) and fails with [`Error::RequestTimeout`].
+    async fn bounded<T>(
+        &self,
+        id: RequestId,
+        deadline: Instant,
+        call: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        match timeout_at(deadline, call).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::RequestTimeout { id, after: self.inner.config.request_timeout }),
+        }
     }
 
     /// Subscribes to `channels` with the configured
@@ -290,14 +345,21 @@ impl Client {
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] for an empty channel list;
-    /// [`Error::JsonRpc`] or [`Error::SubscriptionRejected`] when the server refuses;
+    /// [`Error::JsonRpc`] or [`Error::SubscriptionRejected`] (naming the refused channels)
+    /// when the server refuses any of them; [`Error::CallbackPanicked`] when the configured
+    /// [`SubscriptionProtocol`](crate::SubscriptionProtocol) panics;
     /// [`Error::RequestTimeout`], [`Error::Disconnected`], [`Error::NotConnected`] as for
     /// requests.
     ///
+    /// A subscription whose confirmation comes when nobody waits for it any more (the call
+    /// was cancelled or timed out), or which the server confirms only in part, is undone:
+    /// the client unsubscribes the channels it accepted, so the server never holds a
+    /// subscription the client does not track.
+    ///
     /// # Cancel safety
     ///
-    /// Cancelling after the request is sent leaves the server-side subscription unconfirmed
-    /// and unrecorded; subscribe again to track it.
+    /// Cancel safe: cancelled before the request is written, nothing is sent; after, the
+    /// subscription is undone as above.
     ///
     /// # Examples
     ///
@@ -323,17 +385,27 @@ impl Client {
             let reason = "name at least one channel to subscribe to".to_owned();
             return Err(Error::InvalidArgument { name: "channels", reason });
         }
+        let deadline = self.deadline();
         let id = self.inner.shared.next_request_id();
         let protocol = &self.inner.config.subscription_protocol;
-        let frame = protocol.subscribe_message(&id, &channels).to_string();
-        self.throttle_text(&frame).await?;
-        let (reply, answer) = oneshot::channel();
-        let subscribe = SubscribeCommand { id, frame, channels, reply };
-        self.command(Command::Subscribe(Box::new(subscribe))).await?;
-        answer.await.unwrap_or(Err(Error::Disconnected))
+        let frame = contained("SubscriptionProtocol::subscribe_message", || {
+            protocol.subscribe_message(&id, &channels).to_string()
+        })?;
+        let call = async {
+            self.throttle_text(&frame).await?;
+            let (reply, answer) = oneshot::channel();
+            let subscribe = SubscribeCommand { id: id.clone(), frame, channels, reply, deadline };
+            self.command(Command::Subscribe(Box::new(subscribe))).await?;
+            answer.await.unwrap_or(Err(Error::Disconnected))
+        };
+        self.bounded(id.clone(), deadline, call).await
     }
 
     /// Unsubscribes a confirmed subscription; it will not be restored after a reconnect.
+    ///
+    /// Only the channels no other subscription holds are unsubscribed on the server: two
+    /// subscriptions sharing a channel keep it until both are gone. While disconnected, the
+    /// subscription is just forgotten (the new socket has nothing to drop).
     ///
     /// # Errors
     ///
@@ -360,15 +432,22 @@ impl Client {
     /// # }
     /// ```
     pub async fn unsubscribe(&self, id: SubscriptionId) -> Result<()> {
-        if self.inner.config.rate_limiter.is_some() {
-            // Priced by its method: the channels live with the connection task.
-            let protocol = &self.inner.config.subscription_protocol;
-            let probe = protocol.unsubscribe_message(&RequestId::Number(0), &[]).to_string();
-            self.throttle_text(&probe).await?;
-        }
-        let (reply, answer) = oneshot::channel();
-        self.command(Command::Unsubscribe { id, reply }).await?;
-        answer.await.unwrap_or(Err(Error::Disconnected))
+        let deadline = self.deadline();
+        let call = async {
+            if self.inner.config.rate_limiter.is_some() {
+                // Priced by its method: the channels live with the connection task.
+                let protocol = &self.inner.config.subscription_protocol;
+                let probe = contained("SubscriptionProtocol::unsubscribe_message", || {
+                    protocol.unsubscribe_message(&RequestId::Number(0), &[]).to_string()
+                })?;
+                self.throttle_text(&probe).await?;
+            }
+            let (reply, answer) = oneshot::channel();
+            let unsubscribe = UnsubscribeCommand { id, reply, deadline };
+            self.command(Command::Unsubscribe(Box::new(unsubscribe))).await?;
+            answer.await.unwrap_or(Err(Error::Disconnected))
+        };
+        self.bounded(RequestId::Number(0), deadline, call).await
     }
 
     /// The connection state right now. Never blocks, never fails.
@@ -393,8 +472,11 @@ impl Client {
         self.inner.shared.state.get()
     }
 
-    /// Closes the connection: sends close code 1000, waits (at most
-    /// [`Config::close_timeout`]) for the server's close frame, and ends the connection task.
+    /// Closes the connection: writes the frames already handed over, sends close code 1000,
+    /// waits for the server's close frame, flushes the recording, and ends the connection
+    /// task — all within [`Config::close_timeout`], in every state (a peer that stopped
+    /// reading, a reconnection in progress, a wedged disk). Afterwards
+    /// [`get_state`](Self::get_state) reads `Disconnected`.
     ///
     /// Messages that arrive during the closing handshake are still delivered. Pending
     /// requests fail with [`Error::Disconnected`]. Closing a closed client does nothing.
@@ -405,8 +487,7 @@ impl Client {
     ///
     /// # Cancel safety
     ///
-    /// Once the close command is handed over, the connection closes even if the future is
-    /// dropped.
+    /// Once called, the connection closes even if the future is dropped.
     ///
     /// # Examples
     ///
@@ -423,10 +504,13 @@ impl Client {
     /// # }
     /// ```
     pub async fn close(&self) -> Result<()> {
-        let (done, finished) = oneshot::channel();
-        if self.inner.commands.send(Command::Close { done }).await.is_ok() {
-            // An error here means the task already ended: the connection is closed either way.
-            drop(finished.await);
+        let shared = &self.inner.shared;
+        shared.close.request();
+        let bound = self.inner.config.close_timeout + CLOSE_SLACK;
+        if tokio::time::timeout(bound, shared.ended()).await.is_err() {
+            // The task is past its own deadline and about to end; say what it will say.
+            tracing::debug!("the connection task outlived close_timeout");
+            shared.state.set(ConnectionState::Disconnected);
         }
         Ok(())
     }
@@ -460,11 +544,11 @@ impl Client {
     /// ```
     pub async fn recv(&self) -> Option<Event> {
         let inbox = self.inner.inbox.as_ref()?;
-        let (event, holds_slot) = inbox.lock().await.next().await?.into_event();
-        if holds_slot && let Some(gauge) = &self.inner.shared.inbox {
-            gauge.release();
+        let delivered = inbox.lock().await.next().await?;
+        if let Some(gauge) = &self.inner.shared.inbox {
+            gauge.release(delivered.cost());
         }
-        Some(event)
+        Some(delivered.into_event())
     }
 
     /// Round-trip times of recent requests and subscriptions, in milliseconds.
@@ -559,7 +643,7 @@ impl Client {
         match message {
             Message::Text(text) => self.throttle_text(text.as_str()).await,
             Message::Binary(bytes) => match &self.inner.config.rate_limiter {
-                Some(limiter) => Ok(limiter.acquire_for(&bytes[..]).await?),
+                Some(limiter) => limited(limiter.acquire_for(&bytes[..])).await,
                 None => Ok(()),
             },
         }
@@ -567,7 +651,7 @@ impl Client {
 
     async fn throttle_text(&self, text: &str) -> Result<()> {
         match &self.inner.config.rate_limiter {
-            Some(limiter) => Ok(limiter.acquire_for(text).await?),
+            Some(limiter) => limited(limiter.acquire_for(text)).await,
             None => Ok(()),
         }
     }
@@ -586,13 +670,22 @@ impl fmt::Debug for Client {
     }
 }
 
-/// The endpoint without user info, query or fragment, which may carry credentials.
-fn redacted(endpoint: &Endpoint) -> String {
-    let mut url = endpoint.url.clone();
-    url.set_query(None);
-    url.set_fragment(None);
-    // Both fail only for URLs that cannot have credentials; nothing to remove then.
-    let _ = url.set_username("");
-    let _ = url.set_password(None);
-    url.to_string()
+/// How much longer than `close_timeout` [`Client::close`] waits for the task to end.
+const CLOSE_SLACK: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Runs a callback of the user's, turning a panic into [`Error::CallbackPanicked`].
+fn contained<T>(callback: &'static str, run: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(AssertUnwindSafe(run))
+        .map_err(|_| Error::CallbackPanicked { callback })
+}
+
+/// Waits for a rate limiter's permit, a panic in its cost function contained.
+async fn limited<E>(acquire: impl Future<Output = std::result::Result<(), E>>) -> Result<()>
+where
+    Error: From<E>,
+{
+    match AssertUnwindSafe(acquire).catch_unwind().await {
+        Ok(permit) => Ok(permit?),
+        Err(_) => Err(Error::CallbackPanicked { callback: "rate limiter cost function" }),
+    }
 }

@@ -50,7 +50,10 @@ pub struct Config {
     pub(crate) reconnect_on_error: bool,
     pub(crate) restore_subscriptions: bool,
     pub(crate) retry_jitter: bool,
+    pub(crate) backoff_reset_after: Duration,
     pub(crate) heartbeat: Option<HeartbeatConfig>,
+    pub(crate) write_timeout: Duration,
+    pub(crate) tcp_keepalive: Option<Duration>,
     pub(crate) latency_buffer_size: usize,
     pub(crate) request_timeout: Duration,
     pub(crate) close_timeout: Duration,
@@ -59,12 +62,14 @@ pub struct Config {
     pub(crate) rate_limiter: Option<RateLimiter>,
     pub(crate) record_to: Option<PathBuf>,
     pub(crate) recording: RecorderConfig,
+    pub(crate) redaction: Redaction,
     pub(crate) tls: TlsConfig,
     pub(crate) max_message_size: usize,
     pub(crate) max_frame_size: usize,
     pub(crate) read_buffer_size: usize,
     pub(crate) write_buffer_size: usize,
     pub(crate) inbox_capacity: usize,
+    pub(crate) inbox_max_bytes: usize,
     pub(crate) outbox_capacity: usize,
 }
 
@@ -81,7 +86,10 @@ impl Default for Config {
             reconnect_on_error: true,
             restore_subscriptions: true,
             retry_jitter: false,
-            heartbeat: None,
+            backoff_reset_after: Duration::from_secs(10),
+            heartbeat: Some(HeartbeatConfig::ping()),
+            write_timeout: Duration::from_secs(10),
+            tcp_keepalive: Some(Duration::from_secs(30)),
             latency_buffer_size: 100,
             request_timeout: Duration::from_secs(30),
             close_timeout: Duration::from_secs(2),
@@ -89,13 +97,15 @@ impl Default for Config {
             subscription_protocol: Arc::new(JsonRpcSubscriptions),
             rate_limiter: None,
             record_to: None,
-            recording: default_recording(),
+            recording: RecorderConfig::default(),
+            redaction: default_redaction(),
             tls: TlsConfig::default(),
             max_message_size: 64 << 20,
             max_frame_size: 16 << 20,
             read_buffer_size: 4 << 10,
             write_buffer_size: 16 << 10,
             inbox_capacity: 1024,
+            inbox_max_bytes: 8 << 20,
             outbox_capacity: 256,
         }
     }
@@ -158,7 +168,8 @@ impl Config {
         self
     }
 
-    /// Logs every frame in and out at `tracing`'s DEBUG level.
+    /// Logs every frame in and out at `tracing`'s DEBUG level (text cut to 512 bytes), with
+    /// the secrets named by [`redaction`](Self::redaction) blanked.
     ///
     /// Default is `false`.
     ///
@@ -172,9 +183,14 @@ impl Config {
         self
     }
 
-    /// How many reconnection attempts follow a lost connection before giving up.
+    /// How many reconnection attempts follow a lost connection before giving up with
+    /// [`Event::ReconnectFailed`](crate::Event::ReconnectFailed).
     ///
-    /// Default is 3. The count restarts after every successful reconnection.
+    /// Default is 3. The count restarts only once a connection has stayed up for
+    /// [`backoff_reset_after`](Self::backoff_reset_after): a server that accepts and at once
+    /// closes uses up the attempts instead of being re-dialled forever. An error that retrying
+    /// cannot fix (HTTP 4xx other than 408/429, an untrusted certificate) ends reconnection at
+    /// once.
     ///
     /// # Examples
     ///
@@ -186,7 +202,9 @@ impl Config {
         self
     }
 
-    /// The first reconnection delay; attempt `n` waits `min(retry_delay * 2^(n-1), max_backoff)`.
+    /// The first reconnection delay; attempt `n` waits `min(retry_delay * 2^(n-1), max_backoff)`
+    /// (1 s, 2 s, 4 s … by default), or longer when the server's answer carried a `Retry-After`
+    /// (honoured up to `max_backoff`).
     ///
     /// Default is 1 s.
     ///
@@ -242,6 +260,21 @@ impl Config {
         self
     }
 
+    /// How long a connection must stay up before the reconnection back-off and attempt count
+    /// start again from the first step.
+    ///
+    /// Default is 10 s.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().backoff_reset_after(std::time::Duration::from_secs(30));
+    /// ```
+    pub fn backoff_reset_after(mut self, stable: Duration) -> Self {
+        self.backoff_reset_after = stable;
+        self
+    }
+
     /// Spreads reconnection delays randomly between 50 % and 100 % of the back-off, so many
     /// clients dropped at once do not all re-dial at the same instant.
     ///
@@ -259,18 +292,66 @@ impl Config {
 
     /// Keeps a heartbeat so a half-open connection is noticed and replaced.
     ///
-    /// Default is none. See [`HeartbeatConfig`] for the kinds (WebSocket ping, server ping,
-    /// Deribit's `test_request`, a custom message).
+    /// Default is [`HeartbeatConfig::ping`]: a WebSocket ping every 30 s, and the connection is
+    /// replaced after 2 pings in a row go unanswered — a dead peer is noticed within 90 s. See
+    /// [`HeartbeatConfig`] for the other kinds (server ping, Deribit's `test_request`, a custom
+    /// message), and [`no_heartbeat`](Self::no_heartbeat) to turn it off.
     ///
     /// # Examples
     ///
     /// ```
     /// use zen_websocket_core::{Config, HeartbeatConfig};
     ///
-    /// let config = Config::default().heartbeat(HeartbeatConfig::ping());
+    /// let config = Config::default().heartbeat(HeartbeatConfig::pong());
     /// ```
     pub fn heartbeat(mut self, heartbeat: HeartbeatConfig) -> Self {
         self.heartbeat = Some(heartbeat);
+        self
+    }
+
+    /// Turns the heartbeat off: a half-open connection is then noticed only by
+    /// [`tcp_keepalive`](Self::tcp_keepalive) (when on) or by a write that stalls.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().no_heartbeat();
+    /// ```
+    pub fn no_heartbeat(mut self) -> Self {
+        self.heartbeat = None;
+        self
+    }
+
+    /// Bound on a write that makes no progress: when the socket accepts no byte of pending
+    /// frames for this long (the peer stopped reading, or the path is dead), the connection is
+    /// failed with [`Error::WriteTimeout`] and replaced. A slow but moving write is never cut.
+    ///
+    /// Default is 10 s.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().write_timeout(std::time::Duration::from_secs(5));
+    /// ```
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
+    /// TCP keepalive: after `idle` without traffic the kernel probes the peer every 10 s and
+    /// drops the connection after 3 unanswered probes. `None` turns it off.
+    ///
+    /// Default is `Some(30 s)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = zen_websocket_core::Config::default().tcp_keepalive(Some(Duration::from_secs(60)));
+    /// let off = zen_websocket_core::Config::default().tcp_keepalive(None);
+    /// ```
+    pub fn tcp_keepalive(mut self, idle: Option<Duration>) -> Self {
+        self.tcp_keepalive = idle;
         self
     }
 
@@ -289,8 +370,10 @@ impl Config {
         self
     }
 
-    /// Bound on waiting for the response to a [`Client::request`](crate::Client::request) or
-    /// [`Client::subscribe`](crate::Client::subscribe).
+    /// Bound on a whole [`Client::request`](crate::Client::request),
+    /// [`subscribe`](crate::Client::subscribe) or [`unsubscribe`](crate::Client::unsubscribe)
+    /// call: the wait for the rate limiter and for room in the outbox counts, not only the wait
+    /// for the response. A request whose caller has given up is never written.
     ///
     /// Default is 30 s.
     ///
@@ -304,7 +387,8 @@ impl Config {
         self
     }
 
-    /// Bound on waiting for the server's answer to the close frame [`Client::close`](crate::Client::close) sends.
+    /// Bound on [`Client::close`](crate::Client::close): writing what is queued, the close
+    /// handshake and flushing the recording together.
     ///
     /// Default is 2 s.
     ///
@@ -322,7 +406,9 @@ impl Config {
     ///
     /// Default is none (events wait in the inbox for `recv`). The handler runs on the
     /// connection task: keep it short and hand heavy work to a channel or a spawned task. A
-    /// panic in the handler is caught and logged; the connection carries on.
+    /// panic in the handler is caught and logged; the connection carries on. A handler that
+    /// captures a [`Client`](crate::Client) keeps the connection alive after your own handles
+    /// are dropped: end it with [`Client::close`](crate::Client::close).
     ///
     /// # Examples
     ///
@@ -384,9 +470,13 @@ impl Config {
     /// `zen-websocket-recorder` crate for the format, `metadata` and `replay`).
     ///
     /// Writes happen on a background thread, batched (every 100 entries or second, and on
-    /// close). Recording continues across reconnects into the same file. Secrets are redacted
-    /// before anything reaches the file. An unwritable path fails
-    /// [`Client::connect`](crate::Client::connect) with [`Error::Recording`].
+    /// close); when the disk cannot keep up, entries beyond the recorder's queue bound are
+    /// skipped and marked in the file, never waited for. Recording continues across reconnects
+    /// into the same file. Secrets named by [`redaction`](Self::redaction) are blanked before
+    /// anything reaches the file. An unwritable path fails
+    /// [`Client::connect`](crate::Client::connect) with [`Error::Recording`] before any socket
+    /// opens; an existing file is truncated only once the connection is up, so a failed
+    /// connect leaves it as it was.
     ///
     /// Default is none (no recording).
     ///
@@ -400,25 +490,45 @@ impl Config {
         self
     }
 
-    /// How [`record_to`](Self::record_to) records: append or truncate, flush cadence, and
-    /// redaction (extra secret field names, or `Redaction::none()` to turn it off explicitly).
+    /// How [`record_to`](Self::record_to) records: append or truncate, flush cadence, queue
+    /// bounds. What is redacted is [`redaction`](Self::redaction)'s business: leave
+    /// `RecorderConfig`'s own redaction at its default (a different one is refused by
+    /// [`validate`](Self::validate)).
     ///
-    /// Default redacts `client_secret`, `access_token`, `refresh_token`, `signature`,
-    /// `password` and `api_key` values, truncates the file, and flushes every 100 entries or
-    /// second.
+    /// Default truncates the file and flushes every 100 entries or second.
     ///
     /// # Examples
     ///
     /// ```
-    /// use zen_websocket_core::{Config, recorder::{RecorderConfig, Redaction}};
+    /// use zen_websocket_core::{Config, recorder::RecorderConfig};
     ///
-    /// let redaction = Redaction::default().field("passphrase");
     /// let config = Config::default()
     ///     .record_to("/tmp/session.jsonl")
-    ///     .recording(RecorderConfig::default().append(true).redaction(redaction));
+    ///     .recording(RecorderConfig::default().append(true));
     /// ```
     pub fn recording(mut self, options: RecorderConfig) -> Self {
         self.recording = options;
+        self
+    }
+
+    /// The one redaction policy of the client: the secrets it names never reach a log line
+    /// ([`debug`](Self::debug)), an error message or a recording. URLs in errors and logs
+    /// always lose their user info and query values.
+    ///
+    /// Default is [`Redaction::default`] plus `password` and `api_key`: the values of
+    /// `client_secret`, `access_token`, `refresh_token`, `signature`, `password` and `api_key`
+    /// members, and the `Authorization`, `Proxy-Authorization`, `Cookie` and `Set-Cookie`
+    /// headers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zen_websocket_core::{Config, recorder::Redaction};
+    ///
+    /// let config = Config::default().redaction(Redaction::default().field("passphrase"));
+    /// ```
+    pub fn redaction(mut self, redaction: Redaction) -> Self {
+        self.redaction = redaction;
         self
     }
 
@@ -468,7 +578,8 @@ impl Config {
 
     /// Size of the read buffer each connection allocates up front.
     ///
-    /// Default is 4 KiB: small, so ten thousand idle connections stay cheap. A single
+    /// Default is 4 KiB (between 256 bytes and 64 MiB): small, so ten thousand idle
+    /// connections stay cheap. A single
     /// connection that streams megabytes per second reads in fewer system calls with 64 KiB.
     ///
     /// # Examples
@@ -483,7 +594,7 @@ impl Config {
 
     /// Outgoing bytes gathered before they are written to the socket within one batch.
     ///
-    /// Default is 16 KiB. The buffer is allocated only when something is sent; every batch
+    /// Default is 16 KiB; at most 64 MiB. The buffer is allocated only when something is sent; every batch
     /// is flushed at its end whatever its size, so this never delays a message.
     ///
     /// # Examples
@@ -500,7 +611,9 @@ impl Config {
     ///
     /// Default is 1024. When the inbox is full the client stops reading from the socket
     /// (the server then feels TCP back-pressure) until there is room again: nothing is
-    /// dropped and memory stays bounded.
+    /// dropped and memory stays bounded. One exception keeps replies from being stuck behind
+    /// unread data: while a response or a heartbeat is awaited, the client reads on past this
+    /// count, up to [`inbox_max_bytes`](Self::inbox_max_bytes).
     ///
     /// # Examples
     ///
@@ -509,6 +622,26 @@ impl Config {
     /// ```
     pub fn inbox_capacity(mut self, events: usize) -> Self {
         self.inbox_capacity = events;
+        self
+    }
+
+    /// The most memory unread events may take (payloads plus a per-event overhead of 64
+    /// bytes). Reading stops when it is reached, even while a reply is awaited: a reply behind
+    /// that much unread data waits for the reader (and its request may time out); the
+    /// heartbeat counts no misses meanwhile. A single message larger than the bound is still
+    /// delivered into an empty inbox. Reconnection also waits while lifecycle events have
+    /// pushed the inbox over this bound, so a reader that stopped reading never piles up an
+    /// unbounded history.
+    ///
+    /// Default is 8 MiB.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = zen_websocket_core::Config::default().inbox_max_bytes(64 << 20);
+    /// ```
+    pub fn inbox_max_bytes(mut self, bytes: usize) -> Self {
+        self.inbox_max_bytes = bytes;
         self
     }
 
@@ -547,10 +680,21 @@ impl Config {
     /// assert!(matches!(err, Error::InvalidConfig { field: "retry_delay", .. }));
     /// ```
     pub fn validate(&self) -> Result<()> {
-        positive("timeout", self.timeout)?;
-        positive("request_timeout", self.request_timeout)?;
-        positive("close_timeout", self.close_timeout)?;
-        positive("retry_delay", self.retry_delay)?;
+        bounded("timeout", self.timeout)?;
+        bounded("request_timeout", self.request_timeout)?;
+        bounded("close_timeout", self.close_timeout)?;
+        bounded("retry_delay", self.retry_delay)?;
+        bounded("max_backoff", self.max_backoff)?;
+        bounded("write_timeout", self.write_timeout)?;
+        bounded("backoff_reset_after", self.backoff_reset_after)?;
+        if let Some(idle) = self.tcp_keepalive {
+            bounded("tcp_keepalive", idle)?;
+            if idle < Duration::from_secs(1) {
+                let reason =
+                    format!("is {idle:?}; TCP keepalive counts whole seconds, use at least 1 s");
+                return Err(Error::InvalidConfig { field: "tcp_keepalive", reason });
+            }
+        }
         if self.retry_delay > self.max_backoff {
             let reason = format!(
                 "({:?}) must not exceed `max_backoff` ({:?}); raise max_backoff or lower retry_delay",
@@ -558,16 +702,19 @@ impl Config {
             );
             return Err(Error::InvalidConfig { field: "retry_delay", reason });
         }
-        at_least("latency_buffer_size", self.latency_buffer_size, 1)?;
+        within("latency_buffer_size", self.latency_buffer_size, 1, MAX_ENTRIES)?;
         at_least("max_message_size", self.max_message_size, 1)?;
         at_least("max_frame_size", self.max_frame_size, 1)?;
         if self.max_frame_size > self.max_message_size {
             let reason = "must not exceed `max_message_size`".to_owned();
             return Err(Error::InvalidConfig { field: "max_frame_size", reason });
         }
-        at_least("read_buffer_size", self.read_buffer_size, 256)?;
-        at_least("inbox_capacity", self.inbox_capacity, 1)?;
-        at_least("outbox_capacity", self.outbox_capacity, 1)?;
+        within("read_buffer_size", self.read_buffer_size, 256, MAX_BUFFER)?;
+        within("write_buffer_size", self.write_buffer_size, 0, MAX_BUFFER)?;
+        within("inbox_capacity", self.inbox_capacity, 1, MAX_ENTRIES)?;
+        at_least("inbox_max_bytes", self.inbox_max_bytes, 1)?;
+        within("outbox_capacity", self.outbox_capacity, 1, MAX_ENTRIES)?;
+        self.validate_recording()?;
         self.validate_headers()?;
         self.validate_subprotocols()?;
         self.validate_heartbeat()?;
@@ -595,7 +742,7 @@ impl Config {
         let Some(heartbeat) = &self.heartbeat else {
             return Ok(());
         };
-        positive("heartbeat.interval", heartbeat.interval)?;
+        bounded("heartbeat.interval", heartbeat.interval)?;
         if heartbeat.max_failures == 0 {
             let reason = "must be at least 1".to_owned();
             return Err(Error::InvalidConfig { field: "heartbeat.max_failures", reason });
@@ -609,6 +756,16 @@ impl Config {
             return Err(Error::InvalidConfig { field: "heartbeat.interval", reason });
         }
         Ok(())
+    }
+
+    fn validate_recording(&self) -> Result<()> {
+        if *self.recording.redaction_policy() == Redaction::default() {
+            return Ok(());
+        }
+        let reason = "sets its own redaction; set the policy with `Config::redaction`, which \
+                      applies to logs, errors and the recording alike"
+            .to_owned();
+        Err(Error::InvalidConfig { field: "recording", reason })
     }
 
     fn validate_headers(&self) -> Result<()> {
@@ -645,25 +802,46 @@ impl Config {
     }
 }
 
-/// The recorder's defaults, also hiding the fields the debug log hides.
-fn default_recording() -> RecorderConfig {
-    RecorderConfig::default().redaction(Redaction::default().field("password").field("api_key"))
+/// The default policy: the recorder's default fields, plus `password` and `api_key`.
+fn default_redaction() -> Redaction {
+    Redaction::default().field("password").field("api_key")
 }
 
-fn positive(field: &'static str, value: Duration) -> Result<()> {
-    if value.is_zero() {
-        let reason = "must be greater than zero".to_owned();
-        return Err(Error::InvalidConfig { field, reason });
-    }
-    Ok(())
+/// The longest duration any option takes: longer ones overflow timers, and a day is already
+/// far past any sensible timeout or interval.
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The largest buffer size option.
+const MAX_BUFFER: usize = 64 << 20;
+
+/// The largest count option (queues, sample windows).
+const MAX_ENTRIES: usize = 1 << 20;
+
+/// Checks that a duration is above zero and at most [`MAX_DURATION`].
+fn bounded(field: &'static str, value: Duration) -> Result<()> {
+    let reason = if value.is_zero() {
+        "must be greater than zero".to_owned()
+    } else if value > MAX_DURATION {
+        format!("is {value:?} but must be at most 1 day ({} s)", MAX_DURATION.as_secs())
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidConfig { field, reason })
 }
 
 fn at_least(field: &'static str, value: usize, min: usize) -> Result<()> {
-    if value < min {
-        let reason = format!("is {value} but must be at least {min}");
-        return Err(Error::InvalidConfig { field, reason });
-    }
-    Ok(())
+    within(field, value, min, usize::MAX)
+}
+
+fn within(field: &'static str, value: usize, min: usize, max: usize) -> Result<()> {
+    let reason = if value < min {
+        format!("is {value} but must be at least {min}")
+    } else if value > max {
+        format!("is {value} but must be at most {max}")
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidConfig { field, reason })
 }
 
 impl fmt::Debug for Config {
@@ -680,7 +858,10 @@ impl fmt::Debug for Config {
             .field("reconnect_on_error", &self.reconnect_on_error)
             .field("restore_subscriptions", &self.restore_subscriptions)
             .field("retry_jitter", &self.retry_jitter)
+            .field("backoff_reset_after", &self.backoff_reset_after)
             .field("heartbeat", &self.heartbeat)
+            .field("write_timeout", &self.write_timeout)
+            .field("tcp_keepalive", &self.tcp_keepalive)
             .field("latency_buffer_size", &self.latency_buffer_size)
             .field("request_timeout", &self.request_timeout)
             .field("close_timeout", &self.close_timeout)
@@ -688,12 +869,14 @@ impl fmt::Debug for Config {
             .field("subscription_protocol", &self.subscription_protocol)
             .field("rate_limiter", &self.rate_limiter)
             .field("record_to", &self.record_to)
+            .field("redaction", &self.redaction)
             .field("tls", &self.tls)
             .field("max_message_size", &self.max_message_size)
             .field("max_frame_size", &self.max_frame_size)
             .field("read_buffer_size", &self.read_buffer_size)
             .field("write_buffer_size", &self.write_buffer_size)
             .field("inbox_capacity", &self.inbox_capacity)
+            .field("inbox_max_bytes", &self.inbox_max_bytes)
             .field("outbox_capacity", &self.outbox_capacity)
             .finish()
     }
@@ -713,6 +896,17 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn the_defaults_notice_a_dead_connection() {
+        let config = Config::default();
+        assert_eq!(config.heartbeat, Some(HeartbeatConfig::ping()));
+        let heartbeat = config.heartbeat.as_ref().unwrap();
+        assert_eq!((heartbeat.interval, heartbeat.max_failures), (Duration::from_secs(30), 2));
+        assert_eq!(config.tcp_keepalive, Some(Duration::from_secs(30)));
+        assert_eq!(config.write_timeout, Duration::from_secs(10));
+        assert_eq!(Config::default().no_heartbeat().heartbeat, None);
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub enum Error {
     /// The URL given to [`Client::connect`](crate::Client::connect) cannot be used.
     #[error("invalid WebSocket URL `{url}`: {reason}")]
     InvalidUrl {
-        /// The URL as given.
+        /// The URL as given, with its user info and query values replaced by `[REDACTED]`.
         url: String,
         /// What is wrong with it.
         reason: String,
@@ -79,7 +79,8 @@ pub enum Error {
     HandshakeRejected {
         /// The HTTP status, e.g. 403 or 429.
         status: http::StatusCode,
-        /// The response headers (a `Retry-After` is here).
+        /// The response headers (a `Retry-After` is here; see [`Error::retry_after`]), with
+        /// secret ones such as `Set-Cookie` redacted.
         headers: Box<http::HeaderMap>,
         /// The response body, when the server sent one.
         body: Option<String>,
@@ -91,6 +92,33 @@ pub enum Error {
         /// The consecutive failures that ended the connection.
         failures: u32,
     },
+    /// A write made no progress for [`Config::write_timeout`](crate::Config::write_timeout):
+    /// the peer stopped reading, or the path to it is dead. The connection was failed.
+    #[error("a write made no progress for {after:?}")]
+    WriteTimeout {
+        /// The configured bound.
+        after: Duration,
+    },
+    /// The server closed the connection with a close frame.
+    #[error("the server closed the connection with code {code}{}", reason_suffix(reason))]
+    ServerClosed {
+        /// The close code (1005 when the frame carried none).
+        code: u16,
+        /// The close reason, possibly empty.
+        reason: String,
+    },
+    /// A callback you supplied (a [`SubscriptionProtocol`](crate::SubscriptionProtocol)
+    /// method, a rate-limiter cost function) panicked; the call failed, the connection carries
+    /// on.
+    #[error("the callback `{callback}` panicked")]
+    CallbackPanicked {
+        /// Which callback.
+        callback: &'static str,
+    },
+    /// The connection task stopped without closing: its runtime shut down, or it hit an
+    /// internal error. The client is [`Disconnected`](crate::ConnectionState::Disconnected).
+    #[error("the connection task ended (its runtime shut down or it failed)")]
+    ConnectionTaskEnded,
     /// The rate limiter refused to let the message through (its queue is full, or the
     /// message costs more than the bucket can ever hold).
     #[error("rate limited: {0}")]
@@ -209,6 +237,8 @@ impl Error {
             | Self::NotConnected(_)
             | Self::Disconnected
             | Self::HeartbeatTimeout { .. }
+            | Self::WriteTimeout { .. }
+            | Self::ServerClosed { .. }
             | Self::RequestTimeout { .. } => true,
             Self::WebSocket(err) => websocket_error_is_recoverable(err),
             Self::RateLimited(err) => !matches!(
@@ -222,6 +252,49 @@ impl Error {
                     || *status == http::StatusCode::REQUEST_TIMEOUT
             }
             _ => false,
+        }
+    }
+
+    /// How long the server asked to wait before trying again: the `Retry-After` header of a
+    /// rejected upgrade (seconds or an HTTP date), if there was one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zen_websocket_core::{Error, tokio_tungstenite::tungstenite::http};
+    ///
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("30"));
+    /// let err = Error::HandshakeRejected {
+    ///     status: http::StatusCode::TOO_MANY_REQUESTS,
+    ///     headers: Box::new(headers),
+    ///     body: None,
+    /// };
+    /// assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
+    /// ```
+    #[must_use]
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::HandshakeRejected { headers, .. } => {
+                crate::transport::retry_after(headers, std::time::SystemTime::now())
+            }
+            _ => None,
+        }
+    }
+
+    /// A copy for reports that outlive the original (the last error of a reconnection): the
+    /// same variant and data where the data can be copied, the same kind and words otherwise.
+    pub(crate) fn copy_for_report(&self) -> Self {
+        match self {
+            Self::Io(io) => Self::Io(io::Error::new(io.kind(), io.to_string())),
+            Self::HeartbeatTimeout { failures } => Self::HeartbeatTimeout { failures: *failures },
+            Self::WriteTimeout { after } => Self::WriteTimeout { after: *after },
+            Self::ServerClosed { code, reason } => {
+                Self::ServerClosed { code: *code, reason: reason.clone() }
+            }
+            Self::Disconnected => Self::Disconnected,
+            other => Self::Io(io::Error::other(other.to_string())),
         }
     }
 
@@ -245,6 +318,10 @@ impl Error {
             _ => Self::Io(io::Error::other("TLS failure")),
         }
     }
+}
+
+fn reason_suffix(reason: &str) -> String {
+    if reason.is_empty() { String::new() } else { format!(" ({reason})") }
 }
 
 fn websocket_error_is_recoverable(err: &tungstenite::Error) -> bool {

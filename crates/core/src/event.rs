@@ -2,7 +2,7 @@
 
 use std::{fmt, time::Duration};
 
-use crate::{error::Error, message::Message};
+use crate::{error::Error, message::Message, subscription::SubscriptionId};
 
 /// One thing that happened on the connection, in the order it happened.
 ///
@@ -10,6 +10,12 @@ use crate::{error::Error, message::Message};
 /// [`Config::message_handler`](crate::Config::message_handler). Responses to
 /// [`Client::request`](crate::Client::request) and subscription confirmations go to their
 /// callers, not here.
+///
+/// When you see an event, [`Client::get_state`](crate::Client::get_state) already agrees
+/// with it, and each change is reported once. A loss reads `Disconnected` (with
+/// `will_retry: true`) → `Reconnecting` → … → `Connected`, or ends in `ReconnectFailed`;
+/// `Connected` comes once the subscriptions are restored, after a `SubscriptionLost` for each
+/// one the server refused.
 ///
 /// # Examples
 ///
@@ -19,40 +25,60 @@ use crate::{error::Error, message::Message};
 /// fn describe(event: &Event) -> String {
 ///     match event {
 ///         Event::Message(message) => format!("{} bytes", message.len()),
-///         Event::Disconnected { reason } => format!("lost: {reason}"),
+///         Event::Disconnected { reason, .. } => format!("lost: {reason}"),
 ///         other => format!("{other:?}"),
 ///     }
 /// }
-/// let event = Event::Disconnected { reason: DisconnectReason::ClientClosed };
-/// assert_eq!(describe(&event), "lost: closed by the client");
+/// assert_eq!(describe(&Event::Connected), "Connected");
 /// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Event {
     /// A text or binary message from the server.
     Message(Message),
-    /// The connection is open again after a loss (the first connection is reported by
+    /// The connection is open again after a loss, and every subscription the server
+    /// confirmed again is restored (the first connection is reported by
     /// [`Client::connect`](crate::Client::connect) returning `Ok`).
     Connected,
     /// The connection ended; `reason` says how.
+    #[non_exhaustive]
     Disconnected {
         /// The close code and reason, or the error that ended the connection.
         reason: DisconnectReason,
+        /// Whether the client will try to reconnect (`Reconnecting` follows); when `false`
+        /// the client is [`Disconnected`](crate::ConnectionState::Disconnected) for good.
+        will_retry: bool,
     },
     /// A reconnection attempt will start after `delay`.
+    #[non_exhaustive]
     Reconnecting {
         /// 1 for the first attempt after a loss.
         attempt: u32,
         /// The back-off before this attempt.
         delay: Duration,
     },
-    /// Every reconnection attempt failed; the client is now
+    /// Reconnection gave up — every attempt failed, or one failed in a way retrying cannot
+    /// fix (see [`Error::is_recoverable`]); the client is now
     /// [`Disconnected`](crate::ConnectionState::Disconnected) for good.
+    #[non_exhaustive]
     ReconnectFailed {
         /// How many attempts were made.
         attempts: u32,
         /// Why the last one failed.
         last_error: Error,
+    },
+    /// Channels of a confirmed subscription are no longer subscribed: the server refused (or
+    /// did not confirm in time) to restore them after a reconnect. The subscription keeps the
+    /// channels that were confirmed again; when none were, `id` is gone (unsubscribing it
+    /// answers [`Error::UnknownSubscription`]).
+    #[non_exhaustive]
+    SubscriptionLost {
+        /// The subscription the channels belonged to.
+        id: SubscriptionId,
+        /// The channels lost.
+        channels: Vec<String>,
+        /// Why: the server's refusal, or [`Error::RequestTimeout`].
+        error: Error,
     },
 }
 
@@ -115,6 +141,18 @@ impl DisconnectReason {
         match self {
             Self::Error(err) => Some(err),
             _ => None,
+        }
+    }
+
+    /// The reason as an error, for reports that outlive the event (the `last_error` of a
+    /// reconnection that gave up).
+    pub(crate) fn as_error(&self) -> Error {
+        match self {
+            Self::ServerClosed { code, reason } => {
+                Error::ServerClosed { code: *code, reason: reason.clone() }
+            }
+            Self::ClientClosed => Error::Disconnected,
+            Self::Error(err) => err.copy_for_report(),
         }
     }
 }

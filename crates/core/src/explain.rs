@@ -22,6 +22,7 @@ const ERRORS_GUIDE: &str =
 /// assert!(explanation.docs_url.ends_with("#disconnected"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Explanation {
     /// What went wrong.
     pub message: String,
@@ -131,6 +132,30 @@ fn describe_session(err: &Error) -> Described {
             "Nothing to do if it reconnected; if it happens often, check the network path or raise \
              `HeartbeatConfig::interval` / `max_failures`"
                 .into(),
+        ),
+        Error::WriteTimeout { after } => (
+            "writetimeout",
+            format!("A write made no progress for {after:?}: the peer stopped reading, or the path to it is dead"),
+            "Nothing to do if it reconnected; if it happens often, check the server's health and the network, \
+             or raise `Config::write_timeout` for very slow links"
+                .into(),
+        ),
+        Error::ServerClosed { code, reason } => (
+            "serverclosed",
+            format!("The server closed the connection with code {code}{}", if reason.is_empty() { String::new() } else { format!(" ({reason})") }),
+            "Check the close code: 1000/1001 are routine (maintenance, restarts); 1008 usually means \
+             the server refused what the client sent or who it is"
+                .into(),
+        ),
+        Error::CallbackPanicked { callback } => (
+            "callbackpanicked",
+            format!("Your callback `{callback}` panicked; the call failed, the connection carries on"),
+            "Fix the panic in that callback; its message is in the log".into(),
+        ),
+        Error::ConnectionTaskEnded => (
+            "connectiontaskended",
+            "The connection task ended without a close: its runtime shut down, or it failed".into(),
+            "Keep the Tokio runtime alive while the client is in use; connect a new client".into(),
         ),
         Error::Disconnected => (
             "disconnected",
@@ -298,6 +323,10 @@ mod tests {
             Error::UnknownSubscription(SubscriptionId::new(1)),
             Error::Json(serde_json::from_str::<u8>("x").unwrap_err()),
             Error::InvalidResponse("r".into()),
+            Error::WriteTimeout { after: std::time::Duration::from_secs(10) },
+            Error::ServerClosed { code: 1001, reason: "restart".into() },
+            Error::CallbackPanicked { callback: "SubscriptionProtocol::confirm" },
+            Error::ConnectionTaskEnded,
         ];
         for err in &errors {
             let explanation = ErrorHandler::explain(err);

@@ -172,8 +172,10 @@ impl HeartbeatConfig {
 /// assert!(health.last_at.is_none());
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HeartbeatHealth {
-    /// Consecutive failures so far (0 after every success).
+    /// Consecutive failures on the current socket (0 after every success, and on a new
+    /// socket).
     pub failures: u32,
     /// When the last successful heartbeat (pong, server ping, Deribit heartbeat) was seen.
     pub last_at: Option<SystemTime>,

@@ -5,12 +5,14 @@ use std::{
     collections::VecDeque,
     sync::{
         Mutex, PoisonError,
-        atomic::{AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     },
+    task::{Context, Poll},
     time::{Duration, SystemTime},
 };
 
-use tokio::sync::Notify;
+use futures_util::task::AtomicWaker;
+use tokio::sync::watch;
 
 use crate::{
     config::Config,
@@ -22,9 +24,10 @@ use crate::{
 /// A summary of recent round-trip times, in milliseconds, from
 /// [`Client::get_latency_stats`](crate::Client::get_latency_stats).
 ///
-/// Samples are the times between sending a request (or subscription) and receiving its
-/// response, over the last [`Config::latency_buffer_size`](crate::Config::latency_buffer_size)
-/// responses. With no samples yet every figure is `0.0` and `count` is 0.
+/// Samples are round trips measured by the connection: a request (or subscribe, unsubscribe)
+/// to its response, and a heartbeat ping to its pong, over the last
+/// [`Config::latency_buffer_size`](crate::Config::latency_buffer_size) samples. With no samples
+/// yet every figure is `0.0` and `count` is 0.
 ///
 /// # Examples
 ///
@@ -35,6 +38,7 @@ use crate::{
 /// assert_eq!((stats.count, stats.p99), (0, 0.0));
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[non_exhaustive]
 pub struct LatencyStats {
     /// Median round trip.
     pub p50: f64,
@@ -108,8 +112,12 @@ pub struct StateMetrics {
     /// An estimate of the heap memory the connection holds: its buffers, pending requests,
     /// subscriptions and unread inbox messages.
     pub memory_bytes: usize,
-    /// Data messages waiting in the inbox for [`Client::recv`](crate::Client::recv).
+    /// Events waiting in the inbox for [`Client::recv`](crate::Client::recv).
     pub inbox_len: usize,
+    /// What the waiting events take, counted as the inbox bound counts it (payload bytes plus
+    /// 64 per event); never above [`Config::inbox_max_bytes`](crate::Config::inbox_max_bytes)
+    /// but for one oversized message or the events of one reconnection.
+    pub inbox_bytes: usize,
     /// Successful reconnections since `connect`.
     pub reconnects: u64,
     /// Data messages received (responses and heartbeats included).
@@ -125,51 +133,106 @@ pub struct StateMetrics {
 /// Rough heap cost of one pending request (map entry, timer slot, reply channel).
 const PENDING_ENTRY_BYTES: usize = 256;
 
-/// How many data messages wait for [`Client::recv`](crate::Client::recv), bounded by the inbox
-/// capacity: the connection task takes a slot per message, `recv` gives it back.
+/// What waits in the inbox for [`Client::recv`](crate::Client::recv), by count and by bytes:
+/// the connection task charges each event it delivers, `recv` gives the charge back.
 #[derive(Debug)]
 pub(crate) struct InboxGauge {
     len: AtomicUsize,
+    bytes: AtomicUsize,
     capacity: usize,
-    room: Notify,
+    max_bytes: usize,
+    /// Set while the connection task waits for room; `release` then wakes it.
+    waiting: AtomicBool,
+    room: AtomicWaker,
 }
 
+/// Bytes an inbox event is charged beyond its payload: the event and its channel slot.
+pub(crate) const INBOX_ENTRY_BYTES: usize = 64;
+
 impl InboxGauge {
-    fn new(capacity: usize) -> Self {
-        Self { len: AtomicUsize::new(0), capacity, room: Notify::new() }
+    fn new(capacity: usize, max_bytes: usize) -> Self {
+        Self {
+            len: AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
+            capacity,
+            max_bytes,
+            waiting: AtomicBool::new(false),
+            room: AtomicWaker::new(),
+        }
     }
 
-    /// Takes a slot when one is free. Only the connection task takes slots.
-    pub(crate) fn try_take(&self) -> bool {
-        if self.len.load(Ordering::Acquire) >= self.capacity {
+    /// Takes room for an event costing `cost` bytes: within the count bound (or past it, when
+    /// `overflow`) and within the byte bound (or into an empty inbox). Only the connection task
+    /// takes room, so checking and adding need not be one atomic step.
+    pub(crate) fn try_admit(&self, cost: usize, overflow: bool) -> bool {
+        let len = self.len.load(Ordering::Acquire);
+        let bytes = self.bytes.load(Ordering::Acquire);
+        let fits_bytes = len == 0 || bytes.saturating_add(cost) <= self.max_bytes;
+        if !fits_bytes || (len >= self.capacity && !overflow) {
             return false;
         }
-        self.len.fetch_add(1, Ordering::AcqRel);
+        self.force(cost);
         true
     }
 
-    /// Waits until a slot is free and takes it. Cancel safe.
-    pub(crate) async fn take(&self) {
-        loop {
-            let notified = self.room.notified();
-            let mut notified = std::pin::pin!(notified);
-            notified.as_mut().enable();
-            if self.try_take() {
-                return;
-            }
-            notified.await;
+    /// Charges an event that never waits (a lifecycle event).
+    pub(crate) fn force(&self, cost: usize) {
+        self.len.fetch_add(1, Ordering::AcqRel);
+        self.bytes.fetch_add(cost, Ordering::AcqRel);
+    }
+
+    /// Gives an event's charge back, waking the connection task if it waits for room.
+    pub(crate) fn release(&self, cost: usize) {
+        self.len.fetch_sub(1, Ordering::AcqRel);
+        self.bytes.fetch_sub(cost, Ordering::AcqRel);
+        if self.waiting.load(Ordering::Acquire) {
+            self.room.wake();
         }
     }
 
-    /// Gives a slot back, waking the connection task if it waits for one.
-    pub(crate) fn release(&self) {
-        if self.len.fetch_sub(1, Ordering::AcqRel) >= self.capacity {
-            self.room.notify_one();
-        }
+    /// Registers the connection task to be woken by the next `release`. Call, then check again.
+    pub(crate) fn wait(&self, cx: &mut Context<'_>) {
+        self.room.register(cx.waker());
+        self.waiting.store(true, Ordering::Release);
+    }
+
+    /// The task no longer waits for room.
+    pub(crate) fn stop_waiting(&self) {
+        self.waiting.store(false, Ordering::Release);
+    }
+
+    /// Whether the bytes charged exceed the byte bound.
+    pub(crate) fn over_budget(&self) -> bool {
+        self.bytes.load(Ordering::Acquire) > self.max_bytes
     }
 
     pub(crate) fn len(&self) -> usize {
         self.len.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::Acquire)
+    }
+}
+
+/// [`Client::close`](crate::Client::close)'s request to the connection task: a flag and a
+/// waker, outside the command queue so a full queue can never hold it up.
+#[derive(Debug, Default)]
+pub(crate) struct CloseSignal {
+    requested: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl CloseSignal {
+    pub(crate) fn request(&self) {
+        self.requested.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    /// Ready once a close was requested. Cancel safe.
+    pub(crate) fn poll_requested(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.waker.register(cx.waker());
+        if self.requested.load(Ordering::Acquire) { Poll::Ready(()) } else { Poll::Pending }
     }
 }
 
@@ -205,6 +268,9 @@ pub(crate) struct Shared {
     next_id: AtomicU64,
     /// The inbox bound; `None` with a message handler.
     pub(crate) inbox: Option<InboxGauge>,
+    pub(crate) close: CloseSignal,
+    /// `true` once the connection task has ended, whatever ended it.
+    ended: watch::Sender<bool>,
     buffers: usize,
     pub(crate) reconnects: AtomicU64,
     messages_in: AtomicU64,
@@ -218,8 +284,10 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new(config: &Config) -> Self {
-        let inbox =
-            config.message_handler.is_none().then(|| InboxGauge::new(config.inbox_capacity));
+        let inbox = config
+            .message_handler
+            .is_none()
+            .then(|| InboxGauge::new(config.inbox_capacity, config.inbox_max_bytes));
         Self {
             state: StateCell::new(ConnectionState::Connected),
             latency: Mutex::new(LatencyWindow::new(config.latency_buffer_size)),
@@ -227,6 +295,8 @@ impl Shared {
             subprotocol: Mutex::new(None),
             next_id: AtomicU64::new(1),
             inbox,
+            close: CloseSignal::default(),
+            ended: watch::Sender::new(false),
             buffers: config.read_buffer_size + config.write_buffer_size,
             reconnects: AtomicU64::new(0),
             messages_in: AtomicU64::new(0),
@@ -262,6 +332,23 @@ impl Shared {
         }
     }
 
+    /// A new socket: nothing has been missed on it yet.
+    pub(crate) fn heartbeat_restarted(&self) {
+        self.heartbeat.lock().unwrap_or_else(PoisonError::into_inner).failures = 0;
+    }
+
+    /// Marks the connection task ended and wakes whoever waits for it.
+    pub(crate) fn mark_ended(&self) {
+        self.ended.send_replace(true);
+    }
+
+    /// Waits until the connection task has ended. Cancel safe.
+    pub(crate) async fn ended(&self) {
+        let mut ended = self.ended.subscribe();
+        // An error means the sender is gone, which only happens with the task's end too.
+        let _ = ended.wait_for(|ended| *ended).await;
+    }
+
     /// Records the current run of consecutive heartbeat failures.
     pub(crate) fn heartbeat_failed(&self, failures: u32) {
         self.heartbeat.lock().unwrap_or_else(PoisonError::into_inner).failures = failures;
@@ -287,6 +374,21 @@ impl Shared {
         self.bytes_out.store(totals.bytes_out, Ordering::Relaxed);
     }
 
+    /// Ready while the inbox is within its byte bound (always, without an inbox); otherwise
+    /// registers the caller to be woken as the reader takes events.
+    pub(crate) fn poll_inbox_within_budget(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(gauge) = &self.inbox else { return Poll::Ready(()) };
+        if !gauge.over_budget() {
+            return Poll::Ready(());
+        }
+        gauge.wait(cx);
+        if gauge.over_budget() {
+            return Poll::Pending;
+        }
+        gauge.stop_waiting();
+        Poll::Ready(())
+    }
+
     pub(crate) fn inbox_len(&self) -> usize {
         self.inbox.as_ref().map_or(0, InboxGauge::len)
     }
@@ -297,18 +399,18 @@ impl Shared {
         let messages_in = self.messages_in.load(Ordering::Relaxed);
         let bytes_in = self.bytes_in.load(Ordering::Relaxed);
         let inbox_len = self.inbox_len();
-        // Unread messages are estimated at the average inbound size.
-        let average_in = bytes_in.checked_div(messages_in).unwrap_or(0) as usize;
+        let inbox_bytes = self.inbox.as_ref().map_or(0, InboxGauge::bytes);
         let memory_bytes = size_of::<Self>()
             + self.buffers
             + pending_requests * PENDING_ENTRY_BYTES
             + load(&self.subscription_bytes)
-            + inbox_len * (average_in + INBOX_ENTRY_BYTES);
+            + inbox_bytes;
         StateMetrics {
             pending_requests,
             subscriptions: load(&self.subscriptions),
             memory_bytes,
             inbox_len,
+            inbox_bytes,
             reconnects: self.reconnects.load(Ordering::Relaxed),
             messages_in,
             messages_out: self.messages_out.load(Ordering::Relaxed),
@@ -317,9 +419,6 @@ impl Shared {
         }
     }
 }
-
-/// Rough size of one inbox entry besides its payload (the event and its channel slot).
-const INBOX_ENTRY_BYTES: usize = 128;
 
 #[cfg(test)]
 mod tests {

@@ -21,10 +21,13 @@ pub(crate) mod names {
     pub(crate) const RECONNECT_FAILURE: &str = "zen_websocket.reconnect.failure";
     pub(crate) const REQUEST_RESOLVED: &str = "zen_websocket.request.resolved";
     pub(crate) const REQUEST_TIMEOUT: &str = "zen_websocket.request.timeout";
+    pub(crate) const REQUEST_ABANDONED: &str = "zen_websocket.request.abandoned";
     pub(crate) const SUBSCRIPTION_ADDED: &str = "zen_websocket.subscription.added";
     pub(crate) const SUBSCRIPTION_REMOVED: &str = "zen_websocket.subscription.removed";
     pub(crate) const SUBSCRIPTION_RESTORED: &str = "zen_websocket.subscription.restored";
     pub(crate) const SUBSCRIPTION_REJECTED: &str = "zen_websocket.subscription.rejected";
+    pub(crate) const SUBSCRIPTION_LOST: &str = "zen_websocket.subscription.lost";
+    pub(crate) const RECORDING_DROPPED: &str = "zen_websocket.recording.dropped";
 }
 
 /// Why a connection ended, as the `reason` label of `zen_websocket.connection.disconnected`.
@@ -33,7 +36,9 @@ pub(crate) enum EndLabel {
     ServerClosed,
     ClientClosed,
     Heartbeat,
+    WriteTimeout,
     Error,
+    TaskEnded,
 }
 
 impl EndLabel {
@@ -42,7 +47,9 @@ impl EndLabel {
             Self::ServerClosed => "server_closed",
             Self::ClientClosed => "client_closed",
             Self::Heartbeat => "heartbeat",
+            Self::WriteTimeout => "write_timeout",
             Self::Error => "error",
+            Self::TaskEnded => "task_ended",
         }
     }
 }
@@ -62,10 +69,13 @@ pub(crate) struct Telemetry {
     pub(crate) reconnect_failure: Counter,
     request_resolved: Histogram,
     pub(crate) request_timeout: Counter,
+    pub(crate) request_abandoned: Counter,
     pub(crate) subscription_added: Counter,
     pub(crate) subscription_removed: Counter,
     pub(crate) subscription_restored: Counter,
     pub(crate) subscription_rejected: Counter,
+    pub(crate) subscription_lost: Counter,
+    pub(crate) recording_dropped: Counter,
 }
 
 impl Telemetry {
@@ -87,10 +97,13 @@ impl Telemetry {
             reconnect_failure: counter(names::RECONNECT_FAILURE),
             request_resolved: histogram(names::REQUEST_RESOLVED),
             request_timeout: counter(names::REQUEST_TIMEOUT),
+            request_abandoned: counter(names::REQUEST_ABANDONED),
             subscription_added: counter(names::SUBSCRIPTION_ADDED),
             subscription_removed: counter(names::SUBSCRIPTION_REMOVED),
             subscription_restored: counter(names::SUBSCRIPTION_RESTORED),
             subscription_rejected: counter(names::SUBSCRIPTION_REJECTED),
+            subscription_lost: counter(names::SUBSCRIPTION_LOST),
+            recording_dropped: counter(names::RECORDING_DROPPED),
             endpoint,
         }
     }
@@ -147,4 +160,16 @@ fn describe() {
         "Subscriptions confirmed again after a reconnect."
     );
     metrics::describe_counter!(SUBSCRIPTION_REJECTED, "Subscribe requests the server refused.");
+    metrics::describe_counter!(
+        SUBSCRIPTION_LOST,
+        "Subscriptions (or some of their channels) not restored after a reconnect."
+    );
+    metrics::describe_counter!(
+        REQUEST_ABANDONED,
+        "Sends and requests not written because their caller had given up."
+    );
+    metrics::describe_counter!(
+        RECORDING_DROPPED,
+        "Recording entries skipped because the disk could not keep up."
+    );
 }

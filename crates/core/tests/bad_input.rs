@@ -152,7 +152,7 @@ async fn a_message_over_max_message_size() {
     within(server.wait_for_connections(1, support::WAIT)).await.unwrap();
     server.inject_message("x".repeat(4096)).await;
     match next_event(&client).await {
-        Event::Disconnected { reason: DisconnectReason::Error(err) } => {
+        Event::Disconnected { reason: DisconnectReason::Error(err), .. } => {
             assert!(matches!(&err, Error::WebSocket(tungstenite::Error::Capacity(_))), "{err:?}");
             assert!(ErrorHandler::explain(&err).suggestion.contains("max_message_size"));
         }
@@ -179,7 +179,7 @@ async fn invalid_utf8_in_a_text_frame() {
     let client =
         within(Client::connect(&url, Config::default().reconnect_on_error(false))).await.unwrap();
     match next_event(&client).await {
-        Event::Disconnected { reason: DisconnectReason::Error(err) } => {
+        Event::Disconnected { reason: DisconnectReason::Error(err), .. } => {
             assert!(matches!(&err, Error::WebSocket(tungstenite::Error::Utf8(_))), "{err:?}");
             assert_explained(&err);
         }
@@ -214,4 +214,13 @@ async fn config_errors_win_over_url_errors_and_touch_no_socket() {
     let err = connect_err("not a url", Config::default().timeout(Duration::ZERO)).await;
     assert!(matches!(err, Error::InvalidConfig { .. }), "{err:?}");
     let _ = config_for; // keep the helper import used in every build of this file
+}
+
+#[tokio::test]
+async fn buffer_sizes_beyond_reason_are_rejected_not_a_panic() {
+    let err =
+        connect_err("ws://127.0.0.1:9", Config::default().write_buffer_size(usize::MAX)).await;
+    assert!(matches!(err, Error::InvalidConfig { field: "write_buffer_size", .. }), "{err:?}");
+    let err = connect_err("ws://127.0.0.1:9", Config::default().read_buffer_size(usize::MAX)).await;
+    assert!(matches!(err, Error::InvalidConfig { field: "read_buffer_size", .. }), "{err:?}");
 }

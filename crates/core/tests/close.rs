@@ -2,8 +2,6 @@
 
 mod support;
 
-use std::time::Duration;
-
 use serde_json::json;
 use support::{connect, connect_with, next_event, server, within};
 use zen_websocket_core::{ConnectionState, DisconnectReason, Error, Event};
@@ -31,7 +29,7 @@ async fn close_sends_1000_and_ends_the_connection(tls: bool) {
     within(client.close()).await.unwrap();
 
     match next_event(&client).await {
-        Event::Disconnected { reason: DisconnectReason::ClientClosed } => {}
+        Event::Disconnected { reason: DisconnectReason::ClientClosed, .. } => {}
         other => panic!("expected Disconnected(ClientClosed), got {other:?}"),
     }
     assert!(within(client.recv()).await.is_none(), "the inbox ends after the last event");
@@ -45,7 +43,9 @@ async fn a_server_close_1001_surfaces_with_its_code() {
     within(server.wait_for_connections(1, support::WAIT)).await.unwrap();
     within(server.simulate_disconnect(DisconnectKind::GoingAway)).await;
     match next_event(&client).await {
-        Event::Disconnected { reason } => assert_eq!(reason.close_code(), Some(1001), "{reason}"),
+        Event::Disconnected { reason, .. } => {
+            assert_eq!(reason.close_code(), Some(1001), "{reason}")
+        }
         other => panic!("expected Disconnected, got {other:?}"),
     }
     assert_eq!(client.get_state(), ConnectionState::Disconnected);
@@ -58,7 +58,7 @@ async fn an_abrupt_reset_surfaces_with_its_cause() {
     within(server.wait_for_connections(1, support::WAIT)).await.unwrap();
     within(server.simulate_disconnect(DisconnectKind::Abrupt)).await;
     match next_event(&client).await {
-        Event::Disconnected { reason: DisconnectReason::Error(err) } => {
+        Event::Disconnected { reason: DisconnectReason::Error(err), .. } => {
             assert!(err.is_recoverable(), "{err:?}");
             assert!(!zen_websocket_core::ErrorHandler::explain(&err).suggestion.is_empty());
         }
@@ -81,11 +81,10 @@ async fn pending_requests_fail_with_disconnected_when_the_socket_drops() {
     ))
     .await
     .unwrap();
-    let dropped_at = std::time::Instant::now();
     within(server.simulate_disconnect(DisconnectKind::Abrupt)).await;
+    // Disconnected, not a RequestTimeout 30 s later: the waiter failed with the socket.
     let err = within(waiting).await.unwrap().unwrap_err();
     assert!(matches!(err, Error::Disconnected), "{err:?}");
-    assert!(dropped_at.elapsed() < Duration::from_millis(100), "{:?}", dropped_at.elapsed());
 }
 
 #[tokio::test]

@@ -168,7 +168,7 @@ async fn run_case(base: &str, case: u32) -> String {
                     // A send fails only once the connection is ending; its event follows.
                     let _ = client.send_message(message).await;
                 }
-                Event::Disconnected { reason } => return reason.to_string(),
+                Event::Disconnected { reason, .. } => return reason.to_string(),
                 _ => {}
             }
         }

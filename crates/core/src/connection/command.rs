@@ -1,11 +1,13 @@
 //! What a client handle asks of the connection task.
 
 use serde_json::Value;
-use tokio::sync::oneshot;
+use tokio::{sync::oneshot, time::Instant};
 
 use crate::{error::Result, message::Message, rpc::RequestId, subscription::SubscriptionId};
 
 /// One instruction from a [`Client`](crate::Client) handle; each carries its reply channel.
+/// Closing is not a command: it travels outside the queue (see `CloseSignal`), so a full queue
+/// never holds it up.
 #[derive(Debug)]
 pub(crate) enum Command {
     /// Write a data frame.
@@ -16,9 +18,7 @@ pub(crate) enum Command {
     /// Subscribe through the configured protocol; answer once the server confirms.
     Subscribe(Box<SubscribeCommand>),
     /// Unsubscribe a confirmed subscription.
-    Unsubscribe { id: SubscriptionId, reply: oneshot::Sender<Result<()>> },
-    /// Close with code 1000 and end the task.
-    Close { done: oneshot::Sender<()> },
+    Unsubscribe(Box<UnsubscribeCommand>),
 }
 
 /// A JSON-RPC request ready to write.
@@ -27,6 +27,8 @@ pub(crate) struct RequestCommand {
     pub(crate) id: RequestId,
     pub(crate) frame: String,
     pub(crate) reply: oneshot::Sender<Result<Value>>,
+    /// When the caller's `request_timeout` runs out.
+    pub(crate) deadline: Instant,
 }
 
 /// A subscribe request ready to write, with the channels it must confirm.
@@ -36,6 +38,15 @@ pub(crate) struct SubscribeCommand {
     pub(crate) frame: String,
     pub(crate) channels: Vec<String>,
     pub(crate) reply: oneshot::Sender<Result<SubscriptionId>>,
+    pub(crate) deadline: Instant,
+}
+
+/// An unsubscribe of a confirmed subscription.
+#[derive(Debug)]
+pub(crate) struct UnsubscribeCommand {
+    pub(crate) id: SubscriptionId,
+    pub(crate) reply: oneshot::Sender<Result<()>>,
+    pub(crate) deadline: Instant,
 }
 
 impl Command {
@@ -46,10 +57,7 @@ impl Command {
             Self::Send { ack, .. } => drop(ack.send(Err(err()))),
             Self::Request(request) => drop(request.reply.send(Err(err()))),
             Self::Subscribe(subscribe) => drop(subscribe.reply.send(Err(err()))),
-            Self::Unsubscribe { reply, .. } => drop(reply.send(Err(err()))),
-            Self::Close { done } => {
-                let _ = done.send(());
-            }
+            Self::Unsubscribe(unsubscribe) => drop(unsubscribe.reply.send(Err(err()))),
         }
     }
 }

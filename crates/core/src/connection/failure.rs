@@ -28,15 +28,12 @@ pub(super) fn failure_code(err: &tungstenite::Error) -> Option<CloseCode> {
     }
 }
 
-/// Fails the connection after the read error `err`: sends a close frame with the matching
-/// code (see [`failure_code`]), then discards whatever arrives until the server ends the TCP
-/// connection, so the close frame is not lost to a reset. Both steps together take at most
-/// `bound`. Nothing the server sends meanwhile is processed, as §7.1.7 requires.
-pub(super) async fn fail_connection(ws: &mut WsStream, err: &tungstenite::Error, bound: Duration) {
-    let Some(code) = failure_code(err) else {
-        return;
-    };
-    tracing::debug!(code = u16::from(code), error = %err, "failing the connection");
+/// Fails the connection after a protocol violation: sends a close frame with `code` (see
+/// [`failure_code`]), then discards whatever arrives until the server ends the TCP connection,
+/// so the close frame is not lost to a reset. Both steps together take at most `bound`.
+/// Nothing the server sends meanwhile is processed, as §7.1.7 requires.
+pub(super) async fn fail_connection(ws: &mut WsStream, code: CloseCode, bound: Duration) {
+    tracing::debug!(code = u16::from(code), "failing the connection");
     let frame = CloseFrame { code, reason: "".into() };
     let hang_up = async {
         if ws.close(Some(frame)).await.is_err() {

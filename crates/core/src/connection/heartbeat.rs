@@ -1,6 +1,11 @@
 //! The heartbeat of a live socket: when a beat is due, what answers it, what counts as a miss.
 
-use std::{pin::Pin, time::Duration};
+use std::{
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+    time::Duration,
+};
 
 use bytes::Bytes;
 use serde::Deserialize;
@@ -60,11 +65,19 @@ impl Beat {
         self.failures = 0;
     }
 
-    /// Completes when the next beat is due. Cancel safe.
-    pub(super) async fn due(beat: &mut Option<Self>) {
-        match beat {
-            Some(beat) => beat.timer.as_mut().await,
-            None => std::future::pending().await,
+    /// Ready when the next beat is due.
+    pub(super) fn poll_due(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.timer.as_mut().poll(cx)
+    }
+
+    /// Whether an answer from the server is awaited right now (a ping's pong, or the server's
+    /// own beat): the inbox then lets reading go on past its count bound so the answer is not
+    /// stuck behind unread data.
+    pub(super) fn awaiting(&self) -> bool {
+        match self.config.kind {
+            HeartbeatKind::Ping => self.outstanding.is_some(),
+            HeartbeatKind::Pong | HeartbeatKind::Deribit => true,
+            HeartbeatKind::Custom(_) => false,
         }
     }
 

@@ -1,14 +1,23 @@
 //! The connection task: the one owner of the socket, its pending requests and subscriptions.
+//!
+//! The task never awaits a write: [`serve`] polls commands, the socket (reads and writes),
+//! request deadlines, the heartbeat and the no-progress clock in one pass, so a peer that
+//! stops reading cannot freeze anything else.
 
 mod command;
 mod delivery;
 mod failure;
 mod heartbeat;
+mod inbound;
+mod outbox;
 mod pending;
 mod reconnect;
+mod replies;
+mod serve;
 mod subscriptions;
 mod task;
+mod writer;
 
-pub(crate) use command::{Command, RequestCommand, SubscribeCommand};
+pub(crate) use command::{Command, RequestCommand, SubscribeCommand, UnsubscribeCommand};
 pub(crate) use delivery::{Delivered, Inbox};
 pub(crate) use task::spawn;

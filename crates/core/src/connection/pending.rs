@@ -3,11 +3,11 @@
 use std::{
     collections::HashMap,
     task::{Context, Poll},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use serde_json::Value;
-use tokio::sync::oneshot;
+use tokio::{sync::oneshot, time::Instant};
 use tokio_util::time::{DelayQueue, delay_queue::Key};
 
 use crate::{
@@ -29,12 +29,25 @@ pub(crate) enum Waiter {
     Unsubscribe { id: SubscriptionId, reply: oneshot::Sender<Result<()>> },
     /// The `public/test` answer to a Deribit `test_request`: its round trip is the heartbeat's.
     Heartbeat,
-    /// A request the client makes for itself (e.g. `public/set_heartbeat`).
+    /// A request the client makes for itself (e.g. `public/set_heartbeat`, or undoing a
+    /// subscription nobody holds).
     Internal(&'static str),
 }
 
 impl Waiter {
-    /// Tells the waiter its request failed.
+    /// Whether the caller stopped waiting (its future was dropped or timed out): its request
+    /// need not be written.
+    pub(crate) fn is_abandoned(&self) -> bool {
+        match self {
+            Self::Request(reply) => reply.is_closed(),
+            Self::Subscribe { reply, .. } => reply.is_closed(),
+            Self::Unsubscribe { reply, .. } => reply.is_closed(),
+            Self::Restore { .. } | Self::Heartbeat | Self::Internal(_) => false,
+        }
+    }
+
+    /// Tells a caller its request failed; `false` for waiters that need more than that (see
+    /// the connection task's handling of subscribes and restores).
     pub(crate) fn fail(self, err: Error) {
         // Callers that stopped waiting (cancelled futures) no longer need the answer.
         match self {
@@ -42,13 +55,13 @@ impl Waiter {
             Self::Subscribe { reply, .. } => drop(reply.send(Err(err))),
             Self::Unsubscribe { reply, .. } => drop(reply.send(Err(err))),
             Self::Restore { id } => {
-                tracing::warn!(subscription = %id, error = %err, "restoring a subscription failed");
+                tracing::debug!(subscription = %id, error = %err, "restoring a subscription ended");
             }
             Self::Heartbeat => {
                 tracing::debug!(error = %err, "no answer to the heartbeat's public/test")
             }
             Self::Internal(method) => {
-                tracing::warn!(method, error = %err, "an internal request failed")
+                tracing::debug!(method, error = %err, "an internal request failed")
             }
         }
     }
@@ -83,18 +96,23 @@ impl Pending {
         self.entries.len()
     }
 
-    /// Registers `waiter` under `id`, or hands it back when the id is already in flight.
-    pub(crate) fn insert(&mut self, id: RequestId, waiter: Waiter) -> Result<(), Waiter> {
+    /// Registers `waiter` under `id` until `deadline`, or hands it back when the id is
+    /// already in flight.
+    pub(crate) fn insert(
+        &mut self,
+        id: RequestId,
+        waiter: Waiter,
+        deadline: Instant,
+    ) -> Result<(), Waiter> {
         if self.entries.contains_key(&id) {
             return Err(waiter);
         }
-        let timer =
-            self.timers.get_or_insert_with(DelayQueue::new).insert(id.clone(), self.timeout);
+        let timer = self.timers.get_or_insert_with(DelayQueue::new).insert_at(id.clone(), deadline);
         self.entries.insert(id, Entry { waiter, sent_at: Instant::now(), timer });
         Ok(())
     }
 
-    /// Removes the waiter for `id`, with the time since its request was sent.
+    /// Removes the waiter for `id`, with the time since its request was written.
     pub(crate) fn take(&mut self, id: &RequestId) -> Option<(Waiter, Duration)> {
         let entry = self.entries.remove(id)?;
         if let Some(timers) = &mut self.timers {
@@ -104,33 +122,30 @@ impl Pending {
     }
 
     /// The next request whose deadline passed. Cancel safe.
-    pub(crate) fn poll_expired(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<(RequestId, Waiter)>> {
+    pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<(RequestId, Waiter)> {
         loop {
-            let Some(timers) = &mut self.timers else { return Poll::Ready(None) };
+            let Some(timers) = &mut self.timers else { return Poll::Pending };
             let Some(expired) = std::task::ready!(timers.poll_expired(cx)) else {
-                return Poll::Ready(None);
+                // Empty: `poll_expired` registered no waker. A new insert polls again anyway,
+                // since it happens inside the same pass of the connection task.
+                return Poll::Pending;
             };
             let id = expired.into_inner();
             if let Some(entry) = self.entries.remove(&id) {
-                return Poll::Ready(Some((id, entry.waiter)));
+                return Poll::Ready((id, entry.waiter));
             }
         }
     }
 
-    /// Fails every waiter, e.g. with [`Error::Disconnected`] when the socket is lost.
-    pub(crate) fn fail_all(&mut self, err: impl Fn() -> Error) {
+    /// Takes every waiter out, e.g. to fail them when the socket is lost.
+    pub(crate) fn drain(&mut self) -> Vec<Waiter> {
         if let Some(timers) = &mut self.timers {
             timers.clear();
         }
-        for (_, entry) in self.entries.drain() {
-            entry.waiter.fail(err());
-        }
+        self.entries.drain().map(|(_, entry)| entry.waiter).collect()
     }
 
-    /// The bound each request was given.
+    /// The bound each caller was given.
     pub(crate) fn timeout(&self) -> Duration {
         self.timeout
     }

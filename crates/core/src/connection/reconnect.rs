@@ -1,15 +1,20 @@
-//! Re-dialling after a loss: exponential back-off, commands answered while offline, and
-//! subscriptions restored once the new socket is up.
+//! Losing a socket and getting another: the loss reported once, back-off that survives
+//! connections dying at once, `Retry-After` honoured, and errors retrying cannot fix ending it.
 
-use std::{future::Future, sync::atomic::Ordering, time::Instant};
+use std::{
+    future::{Future, poll_fn},
+    time::{Duration, Instant as StdInstant},
+};
 
-use futures_util::SinkExt;
+use tokio::time::Instant;
 
-use super::{command::Command, pending::Waiter, task::Connection};
+use super::{
+    command::Command,
+    task::{Connection, Phase, end_label},
+};
 use crate::{
     error::Error,
     event::{DisconnectReason, Event},
-    message::Message,
     state::ConnectionState,
     transport::{WsStream, dial},
 };
@@ -18,21 +23,60 @@ use crate::{
 enum Offline<T> {
     /// The work finished.
     Done(T),
-    /// The user closed the client (or dropped it) meanwhile; the task must end.
+    /// The user closed the client (or dropped it) meanwhile; the task has finished.
     Stopped,
 }
 
 impl Connection {
+    /// Reports a lost socket; `true` when a reconnection follows, `false` when the task has
+    /// finished.
+    pub(super) async fn on_lost(&mut self, reason: DisconnectReason) -> bool {
+        tracing::info!(%reason, "connection lost");
+        self.telemetry.disconnected(end_label(&reason));
+        self.fail_waiting();
+        if self.retry.up_since.elapsed() >= self.config.backoff_reset_after {
+            self.retry.attempts = 0;
+            self.retry.retry_after = None;
+        }
+        self.retry.last_error = Some(reason.as_error());
+        let reconnecting = self.config.reconnect_on_error && self.config.retry_count > 0;
+        let will_retry = reconnecting && self.retry.attempts < self.config.retry_count;
+        // A socket lost while restoring was never reported open: the user already knows the
+        // client is connecting.
+        let was_open = !matches!(self.phase, Phase::Restoring { .. });
+        self.phase = Phase::Open;
+        let state =
+            if will_retry { ConnectionState::Connecting } else { ConnectionState::Disconnected };
+        self.shared.state.set(state);
+        self.publish_gauges();
+        if was_open {
+            self.delivery.lifecycle(Event::Disconnected { reason, will_retry });
+        }
+        if will_retry {
+            return true;
+        }
+        let last = reconnecting.then(|| self.gave_up_event());
+        self.finish_now(last).await;
+        false
+    }
+
     /// Re-dials with back-off; `None` when the connection is over for good.
     pub(super) async fn reconnect(&mut self) -> Option<WsStream> {
-        let attempts = self.config.retry_count;
-        if !self.config.reconnect_on_error || attempts == 0 {
-            self.finish(None);
-            return None;
-        }
-        let mut last_error = Error::Disconnected;
-        for attempt in 1..=attempts {
-            let delay = self.config.backoff(attempt);
+        loop {
+            if self.retry.attempts >= self.config.retry_count {
+                let event = self.gave_up_event();
+                self.finish_now(Some(event)).await;
+                return None;
+            }
+            // A reader that stopped reading is not handed an unbounded history.
+            let shared = std::sync::Arc::clone(&self.shared);
+            let room = poll_fn(move |cx| shared.poll_inbox_within_budget(cx));
+            if let Offline::Stopped = self.offline(room).await {
+                return None;
+            }
+            self.retry.attempts += 1;
+            let attempt = self.retry.attempts;
+            let delay = self.next_delay(attempt);
             self.delivery.lifecycle(Event::Reconnecting { attempt, delay });
             self.telemetry.reconnect_attempt.increment(1);
             tracing::info!(attempt, ?delay, "reconnecting");
@@ -40,27 +84,51 @@ impl Connection {
                 return None;
             }
             let (endpoint, config) = (self.endpoint.clone(), self.config.clone());
-            let started = Instant::now();
+            let started = StdInstant::now();
             let dialled = self.offline(Box::pin(async move { dial(&endpoint, &config).await }));
             match dialled.await {
                 Offline::Stopped => return None,
-                Offline::Done(Ok((mut ws, subprotocol))) => {
+                Offline::Done(Ok((ws, subprotocol))) => {
                     self.telemetry.upgraded(started.elapsed());
                     self.shared.set_subprotocol(subprotocol);
-                    self.on_reconnected(&mut ws).await;
                     return Some(ws);
                 }
                 Offline::Done(Err(err)) => {
                     tracing::info!(attempt, error = %err, "reconnection attempt failed");
-                    last_error = err;
+                    self.retry.retry_after = err.retry_after();
+                    let hopeless = !err.is_recoverable();
+                    self.retry.last_error = Some(err);
+                    if hopeless {
+                        let event = self.gave_up_event();
+                        self.finish_now(Some(event)).await;
+                        return None;
+                    }
                 }
             }
         }
-        self.finish(None);
+    }
+
+    /// The wait before attempt `attempt`: the back-off, or longer when the server asked for it
+    /// (`Retry-After`), never past `max_backoff`.
+    fn next_delay(&mut self, attempt: u32) -> Duration {
+        let backoff = self.config.backoff(attempt);
+        let asked = self.retry.retry_after.take().unwrap_or_default();
+        backoff.max(asked.min(self.config.max_backoff))
+    }
+
+    /// `ReconnectFailed`, with the reason of the last failure.
+    fn gave_up_event(&mut self) -> Event {
         self.telemetry.reconnect_failure.increment(1);
+        let attempts = self.retry.attempts;
+        let last_error = self.retry.last_error.take().unwrap_or(Error::Disconnected);
         tracing::warn!(attempts, error = %last_error, "reconnection failed");
-        self.delivery.lifecycle(Event::ReconnectFailed { attempts, last_error });
-        None
+        Event::ReconnectFailed { attempts, last_error }
+    }
+
+    /// Finishes with `told` as the last event, bounded by `close_timeout`.
+    async fn finish_now(&mut self, told: Option<Event>) {
+        let deadline = Instant::now() + self.config.close_timeout;
+        self.finish(told, deadline).await;
     }
 
     /// Runs `work` while answering commands as a connection without a socket must.
@@ -69,54 +137,34 @@ impl Connection {
         loop {
             tokio::select! {
                 output = &mut work => return Offline::Done(output),
+                () = poll_fn(|cx| self.shared.close.poll_requested(cx)) => {
+                    self.finish_now(None).await;
+                    return Offline::Stopped;
+                }
                 command = self.commands.recv() => match command {
                     None => {
-                        self.finish(Some(DisconnectReason::ClientClosed));
+                        self.finish_now(None).await;
                         return Offline::Stopped;
                     }
-                    Some(Command::Close { done }) => {
-                        self.finish(Some(DisconnectReason::ClientClosed));
-                        let _ = done.send(());
-                        return Offline::Stopped;
-                    }
-                    Some(Command::Unsubscribe { id, reply }) => {
-                        // Nothing to tell the server: just do not restore it.
-                        let removed = self.subscriptions.remove(id).map(drop);
-                        self.publish_gauges();
-                        drop(reply.send(removed.ok_or(Error::UnknownSubscription(id))));
-                    }
-                    Some(other) => other.refuse(|| Error::NotConnected(ConnectionState::Connecting)),
+                    Some(command) => self.offline_command(command),
                 },
             }
         }
     }
 
-    /// Marks the connection up, tells the user, and re-sends confirmed subscriptions.
-    async fn on_reconnected(&mut self, ws: &mut WsStream) {
-        self.shared.state.set(ConnectionState::Connected);
-        self.shared.reconnects.fetch_add(1, Ordering::Relaxed);
-        self.telemetry.reconnect_success.increment(1);
-        tracing::info!("reconnected");
-        self.delivery.lifecycle(Event::Connected);
-        self.on_open(ws).await;
-        if !self.config.restore_subscriptions {
-            self.subscriptions.clear();
-            return;
-        }
-        let restores: Vec<_> =
-            self.subscriptions.iter().map(|(id, channels)| (id, channels.to_vec())).collect();
-        for (subscription, channels) in restores {
-            let id = self.shared.next_request_id();
-            let frame = self.config.subscription_protocol.subscribe_message(&id, &channels);
-            let waiter = Waiter::Restore { id: subscription };
-            let frame = Message::from(frame);
-            self.charge(&frame);
-            // A write failure means the new socket is already gone: serving it will notice.
-            if self.write_request(ws, id, frame, waiter).await.is_err() {
-                return;
+    fn offline_command(&mut self, command: Command) {
+        match command {
+            Command::Unsubscribe(unsubscribe) => {
+                // Nothing to tell the server: just do not restore it.
+                let id = unsubscribe.id;
+                let removed = self.subscriptions.remove(id).map(drop);
+                if removed.is_some() {
+                    self.telemetry.subscription_removed.increment(1);
+                }
+                self.publish_gauges();
+                let _ = unsubscribe.reply.send(removed.ok_or(Error::UnknownSubscription(id)));
             }
+            other => other.refuse(|| Error::NotConnected(ConnectionState::Connecting)),
         }
-        self.publish_gauges();
-        drop(ws.flush().await);
     }
 }

@@ -14,7 +14,7 @@ use tokio_tungstenite::{
 };
 use tokio_util::either::Either;
 
-use super::Endpoint;
+use super::{Endpoint, metered::Metered};
 use crate::{
     config::Config,
     error::{ConnectStage, Error, Result},
@@ -26,8 +26,8 @@ use crate::{
 /// reserve room for it in every connection task.
 pub(crate) type Transport = Either<TcpStream, Box<TlsStream<TcpStream>>>;
 
-/// An upgraded WebSocket connection.
-pub(crate) type WsStream = WebSocketStream<Transport>;
+/// An upgraded WebSocket connection, counting the bytes it writes.
+pub(crate) type WsStream = WebSocketStream<Metered<Transport>>;
 
 /// Longest handshake-rejection body kept in [`Error::HandshakeRejected`].
 const MAX_REJECTION_BODY: usize = 4096;
@@ -42,6 +42,7 @@ pub(crate) async fn dial(
     let bound = Bound { deadline, config };
     let addrs = bound.run(ConnectStage::Resolve, resolve(endpoint)).await?;
     let tcp = bound.run(ConnectStage::Tcp, connect_any(&addrs)).await?;
+    tune(&tcp, config)?;
     let transport = if endpoint.secure {
         Either::Right(Box::new(
             bound.run(ConnectStage::Tls, tls_handshake(endpoint, config, tcp)).await?,
@@ -52,11 +53,13 @@ pub(crate) async fn dial(
     let request = upgrade_request(endpoint, config)?;
     // The handshake future holds tungstenite's buffers (tens of KiB): keep it on the heap for
     // the handshake only, so no task that may dial carries that size for its whole life.
-    let upgrade =
-        Box::pin(client_async_with_config(request, transport, Some(config.websocket_config())));
-    let (ws, response) = bound
-        .run(ConnectStage::Upgrade, async { upgrade.await.map_err(from_upgrade_error) })
-        .await?;
+    let upgrade = Box::pin(client_async_with_config(
+        request,
+        Metered::new(transport),
+        Some(config.websocket_config()),
+    ));
+    let upgraded = async { upgrade.await.map_err(|err| from_upgrade_error(err, config)) };
+    let (ws, response) = bound.run(ConnectStage::Upgrade, upgraded).await?;
     let subprotocol = response
         .headers()
         .get(http::header::SEC_WEBSOCKET_PROTOCOL)
@@ -101,15 +104,33 @@ async fn connect_any(addrs: &[SocketAddr]) -> Result<TcpStream> {
     let mut last_error = None;
     for addr in addrs {
         match TcpStream::connect(addr).await {
-            Ok(stream) => {
-                stream.set_nodelay(true)?;
-                return Ok(stream);
-            }
+            Ok(stream) => return Ok(stream),
             Err(err) => last_error = Some(err),
         }
     }
     Err(Error::Io(last_error.unwrap_or_else(|| io::ErrorKind::NotFound.into())))
 }
+
+/// No Nagle delay, and TCP keepalive probes so a silent dead peer is noticed even when the
+/// WebSocket heartbeat is off.
+fn tune(tcp: &TcpStream, config: &Config) -> Result<()> {
+    tcp.set_nodelay(true)?;
+    if let Some(idle) = config.tcp_keepalive {
+        let keepalive = socket2::TcpKeepalive::new()
+            .with_time(idle)
+            .with_interval(KEEPALIVE_INTERVAL.min(idle))
+            .with_retries(KEEPALIVE_PROBES);
+        socket2::SockRef::from(tcp).set_tcp_keepalive(&keepalive)?;
+    }
+    Ok(())
+}
+
+/// Time between TCP keepalive probes once the connection has been idle for
+/// [`Config::tcp_keepalive`].
+pub(crate) const KEEPALIVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Unanswered keepalive probes after which the kernel drops the connection.
+pub(crate) const KEEPALIVE_PROBES: u32 = 3;
 
 async fn tls_handshake(
     endpoint: &Endpoint,
@@ -118,7 +139,7 @@ async fn tls_handshake(
 ) -> Result<TlsStream<TcpStream>> {
     let server_name =
         ServerName::try_from(endpoint.host.clone()).map_err(|_| Error::InvalidUrl {
-            url: endpoint.url.to_string(),
+            url: config.redaction.redact_url(endpoint.url.as_str()),
             reason: "the host is not a valid TLS server name".into(),
         })?;
     let connector = TlsConnector::from(config.tls.client_config()?);
@@ -147,10 +168,11 @@ fn upgrade_request(endpoint: &Endpoint, config: &Config) -> Result<Request> {
     Ok(request)
 }
 
-fn from_upgrade_error(err: tungstenite::Error) -> Error {
+fn from_upgrade_error(err: tungstenite::Error, config: &Config) -> Error {
     match err {
         tungstenite::Error::Http(response) => {
-            let (parts, body) = (*response).into_parts();
+            let (mut parts, body) = (*response).into_parts();
+            redact_headers(&mut parts.headers, config);
             let body = body.filter(|body| !body.is_empty()).map(|mut body| {
                 body.truncate(MAX_REJECTION_BODY);
                 String::from_utf8_lossy(&body).into_owned()
@@ -163,5 +185,63 @@ fn from_upgrade_error(err: tungstenite::Error) -> Error {
         }
         tungstenite::Error::Io(io) => Error::Io(io),
         other => Error::WebSocket(other),
+    }
+}
+
+/// Blanks secret header values (`Set-Cookie`…) so the error never shows them, in `Debug` or
+/// anywhere else.
+fn redact_headers(headers: &mut http::HeaderMap, config: &Config) {
+    use zen_websocket_recorder::Redaction;
+    let placeholder = http::HeaderValue::from_static(Redaction::PLACEHOLDER);
+    for (name, value) in headers.iter_mut() {
+        if config.redaction.redact_header(name.as_str(), "") == Redaction::PLACEHOLDER {
+            *value = placeholder.clone();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sockets_get_no_delay_and_the_default_keepalive() {
+        let server = zen_websocket_testing::MockServer::start().await.unwrap();
+        let endpoint =
+            Endpoint::parse(&server.url(), &zen_websocket_recorder::Redaction::default()).unwrap();
+        let (ws, _) = dial(&endpoint, &Config::default()).await.unwrap();
+        let Either::Left(tcp) = ws.get_ref().get_ref() else { panic!("a plain socket") };
+        let socket = socket2::SockRef::from(tcp);
+        assert!(socket.tcp_nodelay().unwrap());
+        assert!(socket.keepalive().unwrap());
+        assert_eq!(socket.tcp_keepalive_time().unwrap(), std::time::Duration::from_secs(30));
+        assert_eq!(socket.tcp_keepalive_interval().unwrap(), KEEPALIVE_INTERVAL);
+        assert_eq!(socket.tcp_keepalive_retries().unwrap(), KEEPALIVE_PROBES);
+
+        let off = Config::default().tcp_keepalive(None);
+        let (ws, _) = dial(&endpoint, &off).await.unwrap();
+        let Either::Left(tcp) = ws.get_ref().get_ref() else { panic!("a plain socket") };
+        assert!(!socket2::SockRef::from(tcp).keepalive().unwrap());
+    }
+
+    #[test]
+    fn a_rejection_keeps_retry_after_and_hides_cookies() {
+        let response = http::Response::builder()
+            .status(429)
+            .header("Retry-After", "3")
+            .header("Set-Cookie", "session=abc123")
+            .body(Some(b"slow down".to_vec()))
+            .unwrap();
+        let err =
+            from_upgrade_error(tungstenite::Error::Http(Box::new(response)), &Config::default());
+        let shown = format!("{err:?} {err}");
+        assert!(!shown.contains("abc123"), "{shown}");
+        match err {
+            Error::HandshakeRejected { headers, .. } => {
+                assert_eq!(headers["retry-after"], "3");
+                assert_eq!(headers["set-cookie"], "[REDACTED]");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

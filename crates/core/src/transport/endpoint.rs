@@ -1,6 +1,7 @@
 //! Parses and checks the URL a client connects to, before any socket opens.
 
 use url::Url;
+use zen_websocket_recorder::Redaction;
 
 use crate::error::{Error, Result};
 
@@ -14,10 +15,13 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
-    /// Parses `raw`, rejecting anything that is not an absolute ws/wss URL with a host.
-    pub(crate) fn parse(raw: &str) -> Result<Self> {
-        let invalid =
-            |reason: &str| Error::InvalidUrl { url: raw.to_owned(), reason: reason.to_owned() };
+    /// Parses `raw`, rejecting anything that is not an absolute ws/wss URL with a host; the
+    /// error shows the URL through `redaction` (no credentials, no query values).
+    pub(crate) fn parse(raw: &str, redaction: &Redaction) -> Result<Self> {
+        let invalid = |reason: &str| Error::InvalidUrl {
+            url: redaction.redact_url(raw),
+            reason: reason.to_owned(),
+        };
         if raw.trim().is_empty() {
             return Err(invalid("the URL is empty; pass an address such as wss://host/path"));
         }
@@ -69,7 +73,7 @@ mod tests {
     use super::*;
 
     fn reason(raw: &str) -> String {
-        match Endpoint::parse(raw) {
+        match Endpoint::parse(raw, &Redaction::default()) {
             Err(Error::InvalidUrl { reason, .. }) => reason,
             other => panic!("expected InvalidUrl for {raw:?}, got {other:?}"),
         }
@@ -77,14 +81,15 @@ mod tests {
 
     #[test]
     fn good_urls_get_default_ports() {
-        let plain = Endpoint::parse("ws://example.com/ws").unwrap();
+        let plain = Endpoint::parse("ws://example.com/ws", &Redaction::default()).unwrap();
         assert_eq!((plain.port, plain.secure), (80, false));
-        let secure = Endpoint::parse("wss://test.deribit.com/ws/api/v2").unwrap();
+        let secure =
+            Endpoint::parse("wss://test.deribit.com/ws/api/v2", &Redaction::default()).unwrap();
         assert_eq!(
             (secure.host.as_str(), secure.port, secure.secure),
             ("test.deribit.com", 443, true)
         );
-        let v6 = Endpoint::parse("ws://[::1]:9000").unwrap();
+        let v6 = Endpoint::parse("ws://[::1]:9000", &Redaction::default()).unwrap();
         assert_eq!((v6.host.as_str(), v6.port), ("::1", 9000));
     }
 

@@ -2,7 +2,10 @@
 
 mod dial;
 mod endpoint;
+mod metered;
+mod retry_after;
 pub(crate) mod tls;
 
 pub(crate) use dial::{WsStream, dial};
 pub(crate) use endpoint::Endpoint;
+pub(crate) use retry_after::retry_after;
