@@ -616,6 +616,29 @@ impl Client {
         self.inner.shared.heartbeat_health()
     }
 
+    /// The confirmed subscriptions and their channels, oldest first: what is restored after a
+    /// reconnect. Channels lost on a restore (see [`Event::SubscriptionLost`]) are gone from
+    /// here by the time the event is delivered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = zen_websocket_testing::MockServer::start().await?;
+    /// use zen_websocket_core::{Client, Config};
+    ///
+    /// let client = Client::connect(&server.url(), Config::default()).await?;
+    /// let id = client.subscribe(["book.BTC-PERPETUAL.100ms"]).await?;
+    /// assert_eq!(client.subscriptions(), [(id, vec!["book.BTC-PERPETUAL.100ms".to_owned()])]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn subscriptions(&self) -> Vec<(SubscriptionId, Vec<String>)> {
+        self.inner.shared.subscriptions()
+    }
+
     /// Counters and gauges of the connection (they survive reconnects).
     ///
     /// # Examples

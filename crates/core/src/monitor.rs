@@ -19,6 +19,7 @@ use crate::{
     heartbeat::HeartbeatHealth,
     rpc::RequestId,
     state::{ConnectionState, StateCell},
+    subscription::SubscriptionId,
 };
 
 /// A summary of recent round-trip times, in milliseconds, from
@@ -280,6 +281,7 @@ pub(crate) struct Shared {
     pub(crate) pending: AtomicUsize,
     pub(crate) subscriptions: AtomicUsize,
     pub(crate) subscription_bytes: AtomicUsize,
+    subscription_list: Mutex<Vec<(SubscriptionId, Vec<String>)>>,
 }
 
 impl Shared {
@@ -306,6 +308,7 @@ impl Shared {
             pending: AtomicUsize::new(0),
             subscriptions: AtomicUsize::new(0),
             subscription_bytes: AtomicUsize::new(0),
+            subscription_list: Mutex::new(Vec::new()),
         }
     }
 
@@ -364,6 +367,15 @@ impl Shared {
 
     pub(crate) fn subprotocol(&self) -> Option<String> {
         self.subprotocol.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Publishes the record of confirmed subscriptions.
+    pub(crate) fn publish_subscriptions(&self, list: Vec<(SubscriptionId, Vec<String>)>) {
+        *self.subscription_list.lock().unwrap_or_else(PoisonError::into_inner) = list;
+    }
+
+    pub(crate) fn subscriptions(&self) -> Vec<(SubscriptionId, Vec<String>)> {
+        self.subscription_list.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Publishes the task's message and byte counts.

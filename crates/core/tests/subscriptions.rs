@@ -164,6 +164,10 @@ async fn restores_the_server_refuses_are_reported_lost_before_connected() {
     );
     assert!(lost.iter().any(|e| e.contains(&format!("{gone:?}")) && e.contains("13778")));
     assert_eq!(client.get_state_metrics().subscriptions, 2, "kept and the rest of partly");
+    let record = client.subscriptions();
+    let expected =
+        [(kept, vec!["keep.channel".to_owned()]), (partly, vec!["also.kept".to_owned()])];
+    assert_eq!(record, expected);
     let err = within(client.unsubscribe(gone)).await.unwrap_err();
     assert!(matches!(err, Error::UnknownSubscription(_)), "{err:?}");
     within(client.unsubscribe(kept)).await.unwrap();

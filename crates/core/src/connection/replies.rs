@@ -49,6 +49,7 @@ impl Connection {
         if sole.is_empty() {
             self.subscriptions.remove(id);
             self.telemetry.subscription_removed.increment(1);
+            self.publish_subscriptions();
             let _ = reply.send(Ok(()));
             return;
         }
@@ -104,6 +105,7 @@ impl Connection {
                 if result.is_ok() && self.subscriptions.remove(id).is_some() {
                     self.telemetry.subscription_removed.increment(1);
                 }
+                self.publish_subscriptions();
                 let _ = reply.send(result);
             }
             Waiter::Heartbeat => self.on_heard(Some(rtt)),
@@ -142,6 +144,7 @@ impl Connection {
         match confirmed {
             Ok(()) => {
                 let id = self.subscriptions.add(channels);
+                self.publish_subscriptions();
                 if reply.send(Ok(id)).is_ok() {
                     self.telemetry.subscription_added.increment(1);
                 } else if let Some(channels) = self.subscriptions.remove(id) {
@@ -190,6 +193,7 @@ impl Connection {
     fn subscription_lost(&mut self, id: SubscriptionId, channels: Vec<String>, error: Error) {
         tracing::warn!(subscription = %id, ?channels, %error, "a subscription was not restored");
         self.telemetry.subscription_lost.increment(1);
+        self.publish_subscriptions();
         self.delivery.lifecycle(Event::SubscriptionLost { id, channels, error });
     }
 

@@ -13,6 +13,8 @@ pub(crate) struct Subscriptions {
     holders: HashMap<String, u32>,
     last_id: u64,
     bytes: usize,
+    /// Bumped on every change, so the list is published only when it changed.
+    version: u64,
 }
 
 impl Subscriptions {
@@ -25,6 +27,7 @@ impl Subscriptions {
         }
         self.bytes += weight(&channels);
         self.active.insert(id, channels);
+        self.version += 1;
         id
     }
 
@@ -50,6 +53,7 @@ impl Subscriptions {
 
     pub(crate) fn remove(&mut self, id: SubscriptionId) -> Option<Vec<String>> {
         let channels = self.active.remove(&id)?;
+        self.version += 1;
         self.release(&channels);
         self.bytes -= weight(&channels);
         Some(channels)
@@ -59,6 +63,7 @@ impl Subscriptions {
     /// channels dropped.
     pub(crate) fn retain(&mut self, id: SubscriptionId, kept: &[String]) -> Vec<String> {
         let Some(channels) = self.active.get_mut(&id) else { return Vec::new() };
+        self.version += 1;
         let before = weight(channels);
         let (stay, gone): (Vec<String>, Vec<String>) =
             std::mem::take(channels).into_iter().partition(|channel| kept.contains(channel));
@@ -83,9 +88,15 @@ impl Subscriptions {
     }
 
     pub(crate) fn clear(&mut self) {
+        self.version += 1;
         self.active.clear();
         self.holders.clear();
         self.bytes = 0;
+    }
+
+    /// Changes so far: a different value means a different record.
+    pub(crate) fn version(&self) -> u64 {
+        self.version
     }
 
     pub(crate) fn len(&self) -> usize {

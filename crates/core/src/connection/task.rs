@@ -65,6 +65,7 @@ pub(crate) fn spawn(
         totals: Totals::default(),
         recorder,
         recording_dropped: 0,
+        subscriptions_published: 0,
         outbox: Outbox::default(),
         phase: Phase::Open,
         retry: Retry::default(),
@@ -89,6 +90,8 @@ pub(super) struct Connection {
     pub(super) recorder: Option<Recorder>,
     /// The recorder's dropped-entry count already published.
     recording_dropped: u64,
+    /// The version of the subscription record last published.
+    subscriptions_published: u64,
     pub(super) totals: Totals,
     pub(super) outbox: Outbox,
     pub(super) phase: Phase,
@@ -338,7 +341,7 @@ impl Connection {
         self.shared.publish_totals(&self.totals);
         self.shared.pending.store(self.pending.len(), Ordering::Relaxed);
         self.shared.subscriptions.store(self.subscriptions.len(), Ordering::Relaxed);
-        self.shared.subscription_bytes.store(self.subscriptions.bytes(), Ordering::Relaxed);
+        self.publish_subscriptions();
         if let Some(recorder) = &self.recorder {
             let dropped = recorder.dropped();
             if dropped > self.recording_dropped {
@@ -346,6 +349,22 @@ impl Connection {
                 self.recording_dropped = dropped;
             }
         }
+    }
+}
+
+impl Connection {
+    /// Publishes the subscription record if it changed — before any reply or event about it,
+    /// so whoever hears of a change sees it in [`Client::subscriptions`](crate::Client::subscriptions).
+    pub(super) fn publish_subscriptions(&mut self) {
+        use std::sync::atomic::Ordering;
+        if self.subscriptions.version() == self.subscriptions_published {
+            return;
+        }
+        self.subscriptions_published = self.subscriptions.version();
+        let list = self.subscriptions.iter().map(|(id, channels)| (id, channels.to_vec()));
+        self.shared.publish_subscriptions(list.collect());
+        self.shared.subscriptions.store(self.subscriptions.len(), Ordering::Relaxed);
+        self.shared.subscription_bytes.store(self.subscriptions.bytes(), Ordering::Relaxed);
     }
 }
 
