@@ -759,6 +759,10 @@ impl Config {
     }
 
     fn validate_recording(&self) -> Result<()> {
+        if let Err(err) = self.recording.validate() {
+            let reason = format!("is invalid: {err}");
+            return Err(Error::InvalidConfig { field: "recording", reason });
+        }
         if *self.recording.redaction_policy() == Redaction::default() {
             return Ok(());
         }
@@ -927,6 +931,15 @@ mod tests {
         let offers = Config::default().subprotocol("graphql-transport-ws").subprotocol("v1.json");
         offers.validate().unwrap();
         assert_eq!(rejected_field(Config::default().header("X-Ok", "line\nbreak")), "headers");
+        assert_eq!(rejected_field(Config::default().outbox_capacity(0)), "outbox_capacity");
+        assert_eq!(rejected_field(Config::default().inbox_max_bytes(0)), "inbox_max_bytes");
+        assert_eq!(rejected_field(Config::default().write_timeout(zero)), "write_timeout");
+        let brief = Some(Duration::from_millis(500));
+        assert_eq!(rejected_field(Config::default().tcp_keepalive(brief)), "tcp_keepalive");
+        let own = RecorderConfig::default().redaction(Redaction::none());
+        assert_eq!(rejected_field(Config::default().recording(own)), "recording");
+        let bad_recorder = RecorderConfig::default().flush_entries(0);
+        assert_eq!(rejected_field(Config::default().recording(bad_recorder)), "recording");
     }
 
     #[test]

@@ -224,3 +224,44 @@ async fn buffer_sizes_beyond_reason_are_rejected_not_a_panic() {
     let err = connect_err("ws://127.0.0.1:9", Config::default().read_buffer_size(usize::MAX)).await;
     assert!(matches!(err, Error::InvalidConfig { field: "read_buffer_size", .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_frame_cut_off_mid_way_is_a_lost_connection_not_a_hang() {
+    use zen_websocket_testing::{Direction, Fault, FaultProxy};
+    let server = MockServer::start().await.unwrap();
+    let proxy = FaultProxy::start(server.addr()).await.unwrap();
+    let config = Config::default().retry_delay(Duration::from_millis(20));
+    let client = within(Client::connect(&proxy.url("ws"), config)).await.unwrap();
+    within(proxy.wait_for_connections(1, support::WAIT)).await.unwrap();
+    // Only the first 5 bytes of the next chunk towards the client get through, then FIN.
+    proxy.apply_all(Fault::truncate(Direction::ServerToClient, 5));
+    within(server.inject_message("x".repeat(1000))).await;
+    match next_event(&client).await {
+        Event::Disconnected { reason: DisconnectReason::Error(err), .. } => assert_explained(&err),
+        other => panic!("expected a lost connection, got {other:?}"),
+    }
+    loop {
+        if let Event::Connected = next_event(&client).await {
+            break;
+        }
+    }
+    within(client.request("public/test", serde_json::json!({}))).await.unwrap();
+}
+
+#[tokio::test]
+async fn wss_to_a_plain_server_is_an_explained_error_not_a_hang() {
+    let server = MockServer::start().await.unwrap();
+    let url = server.url().replace("ws://", "wss://");
+    let err = connect_err(&url, Config::default().timeout(Duration::from_secs(3))).await;
+    // The plain server hangs up on the TLS hello.
+    assert!(matches!(err, Error::Tls(_) | Error::Io(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn ws_to_a_tls_server_is_an_explained_error_not_a_hang() {
+    let server = MockServer::builder().tls(true).start().await.unwrap();
+    let url = server.url().replace("wss://", "ws://");
+    let err = connect_err(&url, Config::default().timeout(Duration::from_secs(3))).await;
+    // The TLS server answers the upgrade with bytes that are not HTTP.
+    assert!(matches!(err, Error::WebSocket(_) | Error::Io(_)), "{err:?}");
+}

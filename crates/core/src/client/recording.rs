@@ -33,7 +33,6 @@ pub(super) async fn probe_recording(config: &Config) -> Result<Probe> {
     let Some(path) = config.record_to.clone() else {
         return Ok(Probe { path: None, created: false });
     };
-    config.recording.validate()?;
     let checked = tokio::task::spawn_blocking(move || {
         let existed = path.exists();
         let opened = std::fs::OpenOptions::new().append(true).create(true).open(&path);
