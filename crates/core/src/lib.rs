@@ -48,14 +48,20 @@
 //!
 //! ## Reliability
 //!
-//! One task owns each socket; [`Client`] is a cheap handle that talks to it over channels.
-//! A connection lost without [`Client::close`] is re-dialled with exponential back-off
-//! ([`Config::retry_count`], [`Config::retry_delay`], [`Config::max_backoff`]) and its
-//! confirmed subscriptions are restored. Requests waiting when the socket drops fail at once
-//! with [`Error::Disconnected`]; sends while disconnected fail with [`Error::NotConnected`] —
-//! nothing is queued behind your back. A full inbox pauses reading from the socket instead
-//! of dropping messages. A [`HeartbeatConfig`] (WebSocket ping, server ping, Deribit's
-//! `test_request`, or a custom message) notices a half-open connection and replaces it.
+//! One task owns each socket; [`Client`] is a cheap handle that talks to it over channels. The
+//! task never waits on a write: a peer that stops reading cannot freeze requests, the
+//! heartbeat or [`Client::close`], and a write that makes no progress for
+//! [`Config::write_timeout`] fails the connection. A connection lost without
+//! [`Client::close`] is re-dialled with exponential back-off ([`Config::retry_count`],
+//! [`Config::retry_delay`], [`Config::max_backoff`], [`Config::backoff_reset_after`]) and its
+//! confirmed subscriptions are restored — any the server refuses is reported as
+//! [`Event::SubscriptionLost`] before [`Event::Connected`]. Requests waiting when the socket
+//! drops fail at once with [`Error::Disconnected`]; sends while disconnected fail with
+//! [`Error::NotConnected`] — nothing is queued behind your back. A full inbox pauses reading
+//! from the socket instead of dropping messages, yet replies and heartbeat answers are read
+//! past unread data (up to [`Config::inbox_max_bytes`]). By default a WebSocket ping every
+//! 30 s and TCP keepalive notice a dead or half-open connection and replace it. The
+//! repository's `docs/reliability.md` lists every guarantee and every bad input's error.
 //!
 //! ## Telemetry
 //!

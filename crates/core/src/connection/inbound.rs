@@ -127,7 +127,11 @@ impl Connection {
     /// Consumes a Deribit heartbeat notice, answering a `test_request` with `public/test`
     /// ahead of anything queued.
     fn on_deribit_notice(&mut self, notice: DeribitNotice, message: Message) {
+        if self.config.debug {
+            self.log_frame("in", &message);
+        }
         self.totals.count(true, message.len());
+        self.telemetry.message_received.record(message.len() as f64);
         self.record_message(Direction::In, &message);
         self.on_heard(None);
         if notice == DeribitNotice::TestRequest
