@@ -34,8 +34,10 @@
 //! Beside them: [`Client::recv`] for inbound [`Event`]s, [`Client::request`] for JSON-RPC
 //! calls, [`Client::unsubscribe`], and the monitors [`Client::get_latency_stats`],
 //! [`Client::get_heartbeat_health`] and [`Client::get_state_metrics`]. Lost connections are
-//! re-dialled with back-off and their subscriptions restored; a [`HeartbeatConfig`] catches
-//! half-open sockets; metrics and traces flow through the `metrics` and `tracing` crates.
+//! re-dialled with back-off and their subscriptions restored (a refusal is reported as
+//! [`Event::SubscriptionLost`]); the default heartbeat (a WebSocket ping every 30 s) catches
+//! half-open sockets; a peer that stops reading never freezes the client; metrics and traces
+//! flow through the `metrics` and `tracing` crates.
 //! Errors keep their raw cause; [`ErrorHandler::explain`] says in plain words what happened
 //! and what to do.
 //!
@@ -43,12 +45,12 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `testing` | no | the `testing` module: `MockServer`, a real ws/wss server with matchers, injected messages, disconnects and restarts |
+//! | `testing` | no | the `testing` module: `MockServer`, a real ws/wss server with matchers, injected messages, disconnects and restarts; `FaultProxy`, latency, stalls, half-open blackholes, resets and truncated frames between any client and server |
 //!
 //! ## More
 //!
 //! The guides live in the repository's `docs/` folder (getting started, configuration,
-//! errors, telemetry, performance, architecture); `examples/quickstart.rs` runs the five
+//! errors, reliability, telemetry, testing, performance, architecture); `examples/quickstart.rs` runs the five
 //! functions against an embedded server or a URL you give it, and `examples/telemetry.rs`
 //! wires Prometheus and a tracing subscriber.
 

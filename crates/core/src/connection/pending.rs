@@ -46,8 +46,8 @@ impl Waiter {
         }
     }
 
-    /// Tells a caller its request failed; `false` for waiters that need more than that (see
-    /// the connection task's handling of subscribes and restores).
+    /// Tells the waiter its request failed (subscribes and restores that need more — undoing,
+    /// reporting a loss — are handled by the connection task before it gets here).
     pub(crate) fn fail(self, err: Error) {
         // Callers that stopped waiting (cancelled futures) no longer need the answer.
         match self {
