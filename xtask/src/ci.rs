@@ -1,11 +1,12 @@
-//! `cargo xtask ci`: the checks every change must pass, as a table of cargo commands, then the
-//! Autobahn and interop conformance runs.
+//! `cargo xtask ci`: the checks every change must pass, as a table of cargo commands (a
+//! 100-failure soak among them), then the Autobahn and interop conformance runs.
 
 use std::path::Path;
 
 use crate::{
     autobahn, interop, peers,
     runner::{Runner, Step, Tool},
+    soak,
 };
 
 /// cargo-deny, pinned to a release that builds with the project's toolchain.
@@ -24,6 +25,8 @@ const STEPS: &[Step] = &[
         ..Step::DEFAULT
     },
     Step { name: "test", args: &["test", "--workspace"], counts_tests: true, ..Step::DEFAULT },
+    // The reliability soak's short profile, on the debug build the tests just made.
+    soak::CI,
     Step {
         name: "doc",
         args: &["doc", "--workspace", "--no-deps"],

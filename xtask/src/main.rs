@@ -7,10 +7,11 @@
 //!
 //! | task | what it does |
 //! |------|--------------|
-//! | `ci` | fmt, clippy, test, doc, cargo-deny, then `autobahn` and `interop`: what `.ci/run` and GitHub Actions run |
+//! | `ci` | fmt, clippy, test, a 100-failure soak, doc, cargo-deny, then `autobahn` and `interop`: what `.ci/run` and GitHub Actions run |
 //! | `bench` | release build of `bench/`, then zen-websocket against raw tokio-tungstenite |
 //! | `autobahn` | the Autobahn\|Testsuite client cases (kosoku's fuzzing server) against the client |
 //! | `interop` | the client against Python `websockets` and `aiohttp`, Node `ws` and `websocat` |
+//! | `soak` | release build, then 10 clients x 10 subscriptions through 1,000 forced failures, every recovery verified ([`soak`]) |
 //!
 //! `autobahn` and `interop` install their peers under `target/peers/` first ([`peers`]).
 
@@ -20,6 +21,7 @@ mod ci;
 mod interop;
 mod peers;
 mod runner;
+mod soak;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -38,7 +40,7 @@ struct Task {
 const TASKS: &[Task] = &[
     Task {
         name: "ci",
-        about: "run every CI check: fmt, clippy, test, doc, cargo-deny, autobahn, interop",
+        about: "run every CI check: fmt, clippy, test, soak (100), doc, cargo-deny, autobahn, interop",
         run: ci::run,
     },
     Task {
@@ -55,6 +57,11 @@ const TASKS: &[Task] = &[
         name: "interop",
         about: "install the peer servers, run the interop tests against each of them",
         run: interop::run,
+    },
+    Task {
+        name: "soak",
+        about: "build (release), force 1,000 failures on 10 clients, verify every recovery",
+        run: soak::run,
     },
 ];
 
