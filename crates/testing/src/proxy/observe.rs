@@ -8,8 +8,10 @@ use super::state::ProxyShared;
 use crate::error::AssertionError;
 
 impl FaultProxy {
-    /// Every connection the proxy accepted (open and closed), in id order, with the bytes
-    /// forwarded and discarded each way.
+    /// The connections the proxy accepted, in id order, with the bytes forwarded and
+    /// discarded each way: every open one and the last 1,024 closed ones (older closed ones are
+    /// forgotten, so a long run through the proxy stays bounded; they still count in
+    /// [`total_accepted`](Self::total_accepted)).
     ///
     /// # Examples
     ///
@@ -32,7 +34,8 @@ impl FaultProxy {
         self.shared.snapshot()
     }
 
-    /// One connection by id; `None` if the proxy never accepted it.
+    /// One connection by id; `None` if the proxy never accepted it, or has forgotten it (see
+    /// [`connections`](Self::connections)).
     ///
     /// # Examples
     ///

@@ -70,6 +70,10 @@ impl Counters {
     }
 }
 
+/// How many closed connections the table keeps for listing; older ones are forgotten, so a
+/// long soak through the proxy does not grow it without end.
+pub(super) const KEPT_CLOSED: usize = 1024;
+
 /// One accepted connection's entry in the proxy's table (kept after it closes, for listing).
 struct Link {
     client: SocketAddr,
@@ -136,9 +140,18 @@ impl ProxyShared {
     }
 
     fn unregister(&self, id: ProxyConnectionId) {
-        if let Some(link) = lock(&self.links).get_mut(&id) {
+        let mut links = lock(&self.links);
+        if let Some(link) = links.get_mut(&id) {
             link.open = false;
         }
+        let closed = links.values().filter(|link| !link.open).count();
+        if closed > KEPT_CLOSED {
+            let oldest = links.iter().find(|(_, link)| !link.open).map(|(id, _)| *id);
+            if let Some(oldest) = oldest {
+                links.remove(&oldest);
+            }
+        }
+        drop(links);
         bump(&self.version);
     }
 
@@ -157,7 +170,7 @@ impl ProxyShared {
         .collect()
     }
 
-    /// Snapshots of every connection ever accepted, in id order.
+    /// Snapshots of the open connections and the last [`KEPT_CLOSED`] closed ones, in id order.
     pub(super) fn snapshot(&self) -> Vec<ProxyConnection> {
         let links = lock(&self.links);
         links.iter().map(|(id, link)| snapshot(*id, link)).collect()
@@ -171,8 +184,9 @@ impl ProxyShared {
         lock(&self.links).values().filter(|link| link.open).count()
     }
 
+    /// Connections accepted since the proxy started, forgotten ones included.
     pub(super) fn accepted(&self) -> usize {
-        lock(&self.links).len()
+        (self.next_id.load(Ordering::Relaxed) - 1) as usize
     }
 
     /// Runs `task` in the proxy's task set (aborted by `Drop`).

@@ -75,3 +75,19 @@ async fn dropping_the_proxy_ends_everything() {
     server.wait_for_event_since(mark, dropped, WAIT).await.expect("upstream closed");
     assert!(bounded(TcpStream::connect(addr)).await.is_err());
 }
+
+#[tokio::test]
+async fn closed_connections_are_forgotten_past_a_bound() {
+    let server = MockServer::start().await.unwrap();
+    let proxy = FaultProxy::start(server.addr()).await.unwrap();
+    const DIALS: usize = 1_030;
+    for _ in 0..DIALS {
+        drop(TcpStream::connect(proxy.addr()).await.unwrap());
+    }
+    bounded(proxy.wait_for_accepted(DIALS, WAIT)).await.unwrap();
+    bounded(proxy.wait_for_connection_count(0, WAIT)).await.unwrap();
+    assert_eq!(proxy.total_accepted(), DIALS, "every connection still counts");
+    let kept = proxy.connections();
+    assert_eq!(kept.len(), 1_024, "the table keeps the last 1,024 closed connections");
+    assert_eq!(kept[0].id.get(), (DIALS - 1_024 + 1) as u64, "the oldest are the ones forgotten");
+}
