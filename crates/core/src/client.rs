@@ -380,13 +380,37 @@ impl Client {
         I: IntoIterator,
         I::Item: Into<String>,
     {
-        let channels: Vec<String> = channels.into_iter().map(Into::into).collect();
+        let mut unique: Vec<String> = Vec::new();
+        for channel in channels.into_iter().map(Into::into) {
+            // A channel named twice is one channel: counting it twice would keep it held.
+            if !unique.contains(&channel) {
+                unique.push(channel);
+            }
+        }
+        let channels = unique;
         if channels.is_empty() {
             let reason = "name at least one channel to subscribe to".to_owned();
             return Err(Error::InvalidArgument { name: "channels", reason });
         }
         let deadline = self.deadline();
-        let id = self.inner.shared.next_request_id();
+        let mut last = Error::Disconnected;
+        for _ in 0..ID_ATTEMPTS {
+            let id = self.inner.shared.next_request_id();
+            match self.send_subscribe(id, channels.clone(), deadline).await {
+                // A caller-supplied id took the generated one: draw another.
+                Err(err @ Error::DuplicateRequestId(_)) => last = err,
+                other => return other,
+            }
+        }
+        Err(last)
+    }
+
+    async fn send_subscribe(
+        &self,
+        id: RequestId,
+        channels: Vec<String>,
+        deadline: Instant,
+    ) -> Result<SubscriptionId> {
         let protocol = &self.inner.config.subscription_protocol;
         let frame = contained("SubscriptionProtocol::subscribe_message", || {
             protocol.subscribe_message(&id, &channels).to_string()
@@ -403,9 +427,12 @@ impl Client {
 
     /// Unsubscribes a confirmed subscription; it will not be restored after a reconnect.
     ///
-    /// Only the channels no other subscription holds are unsubscribed on the server: two
-    /// subscriptions sharing a channel keep it until both are gone. While disconnected, the
-    /// subscription is just forgotten (the new socket has nothing to drop).
+    /// Only the channels no other subscription (or subscribe on its way) holds are unsubscribed
+    /// on the server: two subscriptions sharing a channel keep it until both are gone. While
+    /// disconnected, the subscription is just forgotten (the new socket has nothing to drop).
+    /// When the server does not answer in time the call fails with
+    /// [`Error::RequestTimeout`], yet the subscription ends all the same: the client forgets it
+    /// and asks the server again, so the record never lists what may not be streaming.
     ///
     /// # Errors
     ///

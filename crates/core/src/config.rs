@@ -613,7 +613,8 @@ impl Config {
     /// (the server then feels TCP back-pressure) until there is room again: nothing is
     /// dropped and memory stays bounded. One exception keeps replies from being stuck behind
     /// unread data: while a response or a heartbeat is awaited, the client reads on past this
-    /// count, up to [`inbox_max_bytes`](Self::inbox_max_bytes).
+    /// count, up to [`inbox_max_bytes`](Self::inbox_max_bytes). (With the `Pong` and `Deribit`
+    /// heartbeats the server's beat is always awaited, so there only the byte bound holds.)
     ///
     /// # Examples
     ///

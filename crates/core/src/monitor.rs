@@ -5,7 +5,7 @@ use std::{
     collections::VecDeque,
     sync::{
         Mutex, PoisonError,
-        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence},
     },
     task::{Context, Poll},
     time::{Duration, SystemTime},
@@ -186,7 +186,10 @@ impl InboxGauge {
     pub(crate) fn release(&self, cost: usize) {
         self.len.fetch_sub(1, Ordering::AcqRel);
         self.bytes.fetch_sub(cost, Ordering::AcqRel);
-        if self.waiting.load(Ordering::Acquire) {
+        // Pairs with the fence in `wait`: either this load sees `waiting`, or the task's check
+        // after its store sees the room just made (no lost wake-up).
+        fence(Ordering::SeqCst);
+        if self.waiting.load(Ordering::Relaxed) {
             self.room.wake();
         }
     }
@@ -194,7 +197,8 @@ impl InboxGauge {
     /// Registers the connection task to be woken by the next `release`. Call, then check again.
     pub(crate) fn wait(&self, cx: &mut Context<'_>) {
         self.room.register(cx.waker());
-        self.waiting.store(true, Ordering::Release);
+        self.waiting.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
     }
 
     /// The task no longer waits for room.

@@ -77,10 +77,21 @@ pub(crate) fn encode_request<P: Serialize>(
 #[derive(Debug, Deserialize)]
 pub(crate) struct Response<'a> {
     pub(crate) id: RequestId,
-    #[serde(borrow, default)]
+    /// `Some` whenever the member is there, `null` included (Binance confirms with it).
+    #[serde(borrow, default, deserialize_with = "present")]
     result: Option<&'a RawValue>,
     #[serde(default)]
     error: Option<ErrorBody>,
+    /// A request from the server carries one; a response never does.
+    #[serde(borrow, default)]
+    method: Option<&'a RawValue>,
+}
+
+/// Reads a member that is present, whatever its value.
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,7 +104,8 @@ struct ErrorBody {
 }
 
 impl<'a> Response<'a> {
-    /// Reads the id of a response, cheaply ruling out frames that cannot be responses.
+    /// Reads a response — an object with an `id` and a `result` or `error` member, and no
+    /// `method` — cheaply ruling out frames that cannot be one.
     ///
     /// Only called while something waits for a response; data messages without a top-level
     /// `"id"` cost one substring search.
@@ -101,7 +113,9 @@ impl<'a> Response<'a> {
         if !text.trim_start().starts_with('{') || !text.contains("\"id\"") {
             return None;
         }
-        serde_json::from_str(text).ok()
+        let response: Self = serde_json::from_str(text).ok()?;
+        let answers = response.result.is_some() || response.error.is_some();
+        (answers && response.method.is_none()).then_some(response)
     }
 
     /// `Err(Error::JsonRpc)` when the response carries an `error` object.
@@ -153,5 +167,8 @@ mod tests {
         assert!(Response::peek(r#"{"method":"subscription","params":{}}"#).is_none());
         assert!(Response::peek("[1,2,3]").is_none());
         assert!(Response::peek(r#"{"id": -4}"#).is_none());
+        // Data that happens to carry an id, and a request from the server, are not answers.
+        assert!(Response::peek(r#"{"id":3,"price":101.5}"#).is_none());
+        assert!(Response::peek(r#"{"id":3,"method":"x","params":{},"result":1}"#).is_none());
     }
 }

@@ -247,3 +247,31 @@ async fn a_subprotocol_is_negotiated_and_visible() {
     .unwrap_err();
     assert!(matches!(err, Error::WebSocket(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn data_that_carries_a_pending_id_is_not_taken_for_the_answer() {
+    let server = MockServer::builder()
+        .rpc_handler(|_| {
+            zen_websocket_testing::RpcReply::Delayed(
+                Duration::from_millis(200),
+                Box::new(zen_websocket_testing::RpcReply::Default),
+            )
+        })
+        .start()
+        .await
+        .unwrap();
+    let client = connect(&server).await;
+    let asking = tokio::spawn({
+        let client = client.clone();
+        async move { client.request_with_id("r-1", "public/echo", json!({"n": 1})).await }
+    });
+    within(server.assert_message_sent(Matcher::json(json!({"id": "r-1"})), support::WAIT))
+        .await
+        .unwrap();
+    // A data message that happens to carry the same id, but no result or error.
+    server.inject_json(&json!({"id": "r-1", "price": 101.5})).await;
+    let data = support::next_message(&client).await.json().unwrap();
+    assert_eq!(data["price"], 101.5);
+    let answer = within(asking).await.unwrap().unwrap();
+    assert_eq!(answer["n"], 1, "the real answer resolved the request");
+}

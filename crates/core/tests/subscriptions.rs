@@ -198,3 +198,71 @@ async fn a_restore_that_times_out_is_reported_lost_and_undone() {
         .unwrap();
     assert_eq!(client.get_state_metrics().subscriptions, 0);
 }
+
+#[tokio::test]
+async fn unsubscribing_keeps_a_channel_a_subscribe_on_its_way_will_hold() {
+    let server = MockServer::start().await.unwrap();
+    let client = connect_with(&server, |config| config).await;
+    let first = within(client.subscribe(["shared.channel"])).await.unwrap();
+    // The next subscribe is answered late: it is still on its way when `first` goes.
+    server.set_rpc_handler(|request| match request.method.as_str() {
+        "public/subscribe" => {
+            RpcReply::Delayed(Duration::from_millis(300), Box::new(RpcReply::Default))
+        }
+        _ => RpcReply::Default,
+    });
+    let mark = server.mark();
+    let second = tokio::spawn({
+        let client = client.clone();
+        async move { client.subscribe(["shared.channel"]).await }
+    });
+    let sent = Matcher::json(json!({"method": "public/subscribe"}));
+    within(server.assert_message_sent_since(mark, sent, support::WAIT)).await.unwrap();
+    within(client.unsubscribe(first)).await.unwrap();
+    let second = within(second).await.unwrap().unwrap();
+    assert_eq!(client.subscriptions(), [(second, vec!["shared.channel".to_owned()])]);
+    let dropped = server.assert_message_sent_since(
+        mark,
+        unsubscribe_of(&["shared.channel"]),
+        Duration::from_millis(100),
+    );
+    assert!(dropped.await.is_err(), "the channel the second subscription holds was dropped");
+}
+
+#[tokio::test]
+async fn a_channel_named_twice_is_one_channel() {
+    let server = MockServer::start().await.unwrap();
+    let client = connect_with(&server, |config| config).await;
+    let id = within(client.subscribe(["twice.channel", "twice.channel"])).await.unwrap();
+    assert_eq!(client.subscriptions(), [(id, vec!["twice.channel".to_owned()])]);
+    within(client.unsubscribe(id)).await.unwrap();
+    within(server.assert_message_sent(unsubscribe_of(&["twice.channel"]), support::WAIT))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_unsubscribe_that_times_out_still_ends_the_subscription() {
+    let server = MockServer::start().await.unwrap();
+    let client =
+        connect_with(&server, |config| config.request_timeout(Duration::from_millis(200))).await;
+    let id = within(client.subscribe(["quiet.channel"])).await.unwrap();
+    server.set_rpc_handler(|request| match request.method.as_str() {
+        "public/unsubscribe" => RpcReply::None,
+        _ => RpcReply::Default,
+    });
+    let mark = server.mark();
+    let err = within(client.unsubscribe(id)).await.unwrap_err();
+    assert!(matches!(err, Error::RequestTimeout { .. }), "{err:?}");
+    // The task's own deadline is the same instant as the caller's: the record follows at once.
+    support::eventually("the subscription forgotten", || client.subscriptions().is_empty()).await;
+    // Asked twice: the call, then again once it timed out.
+    let asked = || {
+        let received = server.received_since(mark);
+        received
+            .iter()
+            .filter(|m| m.json().is_some_and(|v| v["method"] == "public/unsubscribe"))
+            .count()
+    };
+    support::eventually("a second unsubscribe", || asked() == 2).await;
+}

@@ -80,12 +80,18 @@ pub(crate) struct Pending {
     entries: HashMap<RequestId, Entry>,
     /// Created on the first request: an idle connection does not pay for the timer wheel.
     timers: Option<DelayQueue<RequestId>>,
+    /// When `timers` was created: its wheel counts from then and cannot take deadlines more
+    /// than about two years later, so an idle wheel is replaced once it is a day old.
+    timers_since: Instant,
     timeout: Duration,
 }
 
+/// Age after which an empty timer wheel is replaced by a fresh one.
+const TIMERS_RENEWED_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
 impl Pending {
     pub(crate) fn new(timeout: Duration) -> Self {
-        Self { entries: HashMap::new(), timers: None, timeout }
+        Self { entries: HashMap::new(), timers: None, timers_since: Instant::now(), timeout }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -94,6 +100,10 @@ impl Pending {
 
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    pub(crate) fn contains(&self, id: &RequestId) -> bool {
+        self.entries.contains_key(id)
     }
 
     /// Registers `waiter` under `id` until `deadline`, or hands it back when the id is
@@ -106,6 +116,12 @@ impl Pending {
     ) -> Result<(), Waiter> {
         if self.entries.contains_key(&id) {
             return Err(waiter);
+        }
+        if self.entries.is_empty() && self.timers_since.elapsed() > TIMERS_RENEWED_AFTER {
+            self.timers = None;
+        }
+        if self.timers.is_none() {
+            self.timers_since = Instant::now();
         }
         let timer = self.timers.get_or_insert_with(DelayQueue::new).insert_at(id.clone(), deadline);
         self.entries.insert(id, Entry { waiter, sent_at: Instant::now(), timer });
@@ -139,9 +155,8 @@ impl Pending {
 
     /// Takes every waiter out, e.g. to fail them when the socket is lost.
     pub(crate) fn drain(&mut self) -> Vec<Waiter> {
-        if let Some(timers) = &mut self.timers {
-            timers.clear();
-        }
+        // A fresh wheel on the next request (see `timers_since`).
+        self.timers = None;
         self.entries.drain().map(|(_, entry)| entry.waiter).collect()
     }
 

@@ -33,7 +33,6 @@ impl Connection {
     pub(super) async fn on_lost(&mut self, reason: DisconnectReason) -> bool {
         tracing::info!(%reason, "connection lost");
         self.telemetry.disconnected(end_label(&reason));
-        self.fail_waiting();
         if self.retry.up_since.elapsed() >= self.config.backoff_reset_after {
             self.retry.attempts = 0;
             self.retry.retry_after = None;
@@ -47,7 +46,9 @@ impl Connection {
         self.phase = Phase::Open;
         let state =
             if will_retry { ConnectionState::Connecting } else { ConnectionState::Disconnected };
+        // The state first: a caller woken by the failures below already reads it.
         self.shared.state.set(state);
+        self.fail_waiting();
         self.publish_gauges();
         if was_open {
             self.delivery.lifecycle(Event::Disconnected { reason, will_retry });

@@ -30,12 +30,17 @@ impl Connection {
 
     pub(super) fn queue_subscribe(&mut self, subscribe: SubscribeCommand) {
         let SubscribeCommand { id, frame, channels, reply, deadline } = subscribe;
-        self.push_request(
-            id,
-            Message::from(frame),
-            Waiter::Subscribe { channels, reply },
-            deadline,
-        );
+        self.subscriptions.begin(&channels);
+        let waiter = Waiter::Subscribe { channels, reply };
+        self.push_request(id, Message::from(frame), waiter, deadline);
+    }
+
+    /// A waiter leaves the task (answered, expired, abandoned or failed): a subscribe's
+    /// channels stop counting as held on its behalf.
+    pub(super) fn settle(&mut self, waiter: &Waiter) {
+        if let Waiter::Subscribe { channels, .. } = waiter {
+            self.subscriptions.end(channels);
+        }
     }
 
     /// Unsubscribes `id`, asking the server to drop only the channels no other subscription
@@ -53,7 +58,7 @@ impl Connection {
             let _ = reply.send(Ok(()));
             return;
         }
-        let request_id = self.shared.next_request_id();
+        let request_id = self.fresh_request_id();
         match self.protocol_frame(|protocol| protocol.unsubscribe_message(&request_id, &sole)) {
             Ok(frame) => {
                 self.push_request(request_id, frame, Waiter::Unsubscribe { id, reply }, deadline)
@@ -86,6 +91,7 @@ impl Connection {
         let Some((waiter, rtt)) = self.pending.take(&response.id) else {
             return false;
         };
+        self.settle(&waiter);
         self.shared.record_latency(rtt);
         self.telemetry.resolved(rtt);
         match waiter {
@@ -142,6 +148,7 @@ impl Connection {
         confirmed: Result<()>,
     ) {
         match confirmed {
+            Ok(()) if reply.is_closed() => self.undo(&channels), // the caller gave up
             Ok(()) => {
                 let id = self.subscriptions.add(channels);
                 self.publish_subscriptions();
@@ -154,10 +161,17 @@ impl Connection {
             }
             Err(err) => {
                 self.telemetry.subscription_rejected.increment(1);
-                if let Error::SubscriptionRejected { channels: missing } = &err {
-                    let accepted: Vec<String> =
-                        channels.iter().filter(|c| !missing.contains(c)).cloned().collect();
-                    self.undo(&accepted);
+                match &err {
+                    // Refused outright: the server holds nothing.
+                    Error::JsonRpc { .. } => {}
+                    Error::SubscriptionRejected { channels: missing } => {
+                        let accepted: Vec<String> =
+                            channels.iter().filter(|c| !missing.contains(c)).cloned().collect();
+                        self.undo(&accepted);
+                    }
+                    // The answer could not be judged (a panicking or confused dialect): the
+                    // server may hold any of them.
+                    _ => self.undo(&channels),
                 }
                 let _ = reply.send(Err(err));
             }
@@ -184,6 +198,9 @@ impl Connection {
             }
             Err(error) => {
                 let lost = self.subscriptions.remove(id).unwrap_or_default();
+                if !matches!(error, Error::JsonRpc { .. }) {
+                    self.undo(&lost);
+                }
                 self.subscription_lost(id, lost, error);
             }
         }
@@ -200,6 +217,7 @@ impl Connection {
     /// A request's deadline passed without a response.
     pub(super) fn on_expired(&mut self, id: RequestId, waiter: Waiter) {
         self.telemetry.request_timeout.increment(1);
+        self.settle(&waiter);
         let after = self.pending.timeout();
         let timeout = || Error::RequestTimeout { id: id.clone(), after };
         match waiter {
@@ -214,6 +232,14 @@ impl Connection {
                 self.subscription_lost(subscription, lost, timeout());
                 self.restore_done();
             }
+            Waiter::Unsubscribe { id: subscription, reply } => {
+                // The server may have dropped the channels already: forget the subscription
+                // and say so again, so the record never lists what is not streaming.
+                let gone = self.subscriptions.remove(subscription).unwrap_or_default();
+                self.publish_subscriptions();
+                self.undo(&gone);
+                let _ = reply.send(Err(timeout()));
+            }
             other => other.fail(timeout()),
         }
     }
@@ -224,7 +250,7 @@ impl Connection {
         if unheld.is_empty() || matches!(self.phase, Phase::Closing { .. }) {
             return;
         }
-        let id = self.shared.next_request_id();
+        let id = self.fresh_request_id();
         let Ok(frame) = self.protocol_frame(|protocol| protocol.unsubscribe_message(&id, &unheld))
         else {
             tracing::error!(channels = ?unheld, "the subscription protocol panicked; cannot unsubscribe");
@@ -246,7 +272,7 @@ impl Connection {
             self.subscriptions.iter().map(|(id, channels)| (id, channels.to_vec())).collect();
         let mut left = 0;
         for (subscription, channels) in restores {
-            let id = self.shared.next_request_id();
+            let id = self.fresh_request_id();
             match self.protocol_frame(|protocol| protocol.subscribe_message(&id, &channels)) {
                 Ok(frame) => {
                     self.charge(&frame);
@@ -275,6 +301,7 @@ impl Connection {
     fn restore_done_if(&mut self, left: usize) {
         if left == 0 && matches!(self.phase, Phase::Restoring { .. }) {
             self.phase = Phase::Open;
+            self.publish_subscriptions();
             self.shared.state.set(ConnectionState::Connected);
             self.shared.reconnects.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.telemetry.reconnect_success.increment(1);

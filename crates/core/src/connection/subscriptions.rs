@@ -6,11 +6,13 @@ use std::collections::{BTreeMap, HashMap};
 use crate::subscription::SubscriptionId;
 
 /// Confirmed subscriptions by id, in the order they were made, and a count of holders per
-/// channel.
+/// channel — the confirmed subscriptions and the subscribes still in flight, so an unsubscribe
+/// never drops a channel a subscribe on its way is about to hold.
 #[derive(Debug, Default)]
 pub(crate) struct Subscriptions {
     active: BTreeMap<SubscriptionId, Vec<String>>,
     holders: HashMap<String, u32>,
+    in_flight: HashMap<String, u32>,
     last_id: u64,
     bytes: usize,
     /// Bumped on every change, so the list is published only when it changed.
@@ -48,7 +50,27 @@ impl Subscriptions {
     }
 
     fn holders(&self, channel: &str) -> u32 {
-        self.holders.get(channel).copied().unwrap_or(0)
+        let confirmed = self.holders.get(channel).copied().unwrap_or(0);
+        confirmed + self.in_flight.get(channel).copied().unwrap_or(0)
+    }
+
+    /// A subscribe to `channels` is on its way: they count as held until [`Self::end`].
+    pub(crate) fn begin(&mut self, channels: &[String]) {
+        for channel in channels {
+            *self.in_flight.entry(channel.clone()).or_default() += 1;
+        }
+    }
+
+    /// The subscribe begun with `channels` has its outcome (or never will).
+    pub(crate) fn end(&mut self, channels: &[String]) {
+        for channel in channels {
+            if let Some(count) = self.in_flight.get_mut(channel) {
+                *count -= 1;
+                if *count == 0 {
+                    self.in_flight.remove(channel);
+                }
+            }
+        }
     }
 
     pub(crate) fn remove(&mut self, id: SubscriptionId) -> Option<Vec<String>> {
@@ -136,6 +158,18 @@ mod tests {
         subscriptions.remove(first);
         assert_eq!(subscriptions.sole_channels(second), Some(names(&["a", "b"])));
         assert_eq!(subscriptions.unheld(&names(&["a", "c"])), names(&["c"]));
+    }
+
+    #[test]
+    fn a_subscribe_in_flight_holds_its_channels() {
+        let mut subscriptions = Subscriptions::default();
+        let first = subscriptions.add(names(&["a"]));
+        subscriptions.begin(&names(&["a", "b"]));
+        assert_eq!(subscriptions.sole_channels(first), Some(vec![]));
+        assert_eq!(subscriptions.unheld(&names(&["a", "b", "c"])), names(&["c"]));
+        subscriptions.end(&names(&["a", "b"]));
+        assert_eq!(subscriptions.sole_channels(first), Some(names(&["a"])));
+        assert_eq!(subscriptions.unheld(&names(&["b"])), names(&["b"]));
     }
 
     #[test]

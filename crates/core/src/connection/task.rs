@@ -236,7 +236,7 @@ impl Connection {
         waiter: Waiter,
         urgent: bool,
     ) {
-        let id = self.shared.next_request_id();
+        let id = self.fresh_request_id();
         let frame = Message::from(
             serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
         );
@@ -247,6 +247,17 @@ impl Connection {
             self.outbox.push_urgent(Outgoing::Request(request));
         } else {
             self.outbox.push(Outgoing::Request(request));
+        }
+    }
+
+    /// An id for a request of the client's own that no pending request uses (a caller may
+    /// have picked a number of the same counter with `request_with_id`).
+    pub(super) fn fresh_request_id(&self) -> crate::rpc::RequestId {
+        loop {
+            let id = self.shared.next_request_id();
+            if !self.pending.contains(&id) {
+                return id;
+            }
         }
     }
 
@@ -270,6 +281,7 @@ impl Connection {
     /// Fails everything that waited on the socket just lost.
     pub(super) fn fail_waiting(&mut self) {
         for waiter in self.pending.drain() {
+            self.settle(&waiter);
             waiter.fail(Error::Disconnected);
         }
         for ack in self.outbox.unflushed.drain(..) {
@@ -279,7 +291,10 @@ impl Connection {
         for item in queued {
             match item {
                 Outgoing::Send { ack, .. } => drop(ack.send(Err(Error::Disconnected))),
-                Outgoing::Request(request) => request.waiter.fail(Error::Disconnected),
+                Outgoing::Request(request) => {
+                    self.settle(&request.waiter);
+                    request.waiter.fail(Error::Disconnected);
+                }
                 Outgoing::Internal(_) => {}
             }
         }

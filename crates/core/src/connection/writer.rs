@@ -80,10 +80,18 @@ impl Connection {
     fn prepare_request(&mut self, request: OutRequest) -> Option<tungstenite::Message> {
         let OutRequest { id, frame, waiter, deadline } = request;
         if waiter.is_abandoned() {
+            self.settle(&waiter);
             self.telemetry.request_abandoned.increment(1);
             return None;
         }
+        if deadline <= tokio::time::Instant::now() {
+            // Its time ran out before it reached the socket: never write it.
+            self.telemetry.request_abandoned.increment(1);
+            self.on_expired(id, waiter);
+            return None;
+        }
         if let Err(waiter) = self.pending.insert(id.clone(), waiter, deadline) {
+            self.settle(&waiter);
             waiter.fail(Error::DuplicateRequestId(id));
             return None;
         }
@@ -124,7 +132,10 @@ impl Connection {
     fn refuse_after_close(&mut self, item: Outgoing) {
         match item {
             Outgoing::Send { ack, .. } => drop(ack.send(Err(Error::Disconnected))),
-            Outgoing::Request(request) => request.waiter.fail(Error::Disconnected),
+            Outgoing::Request(request) => {
+                self.settle(&request.waiter);
+                request.waiter.fail(Error::Disconnected);
+            }
             Outgoing::Internal(_) => {}
         }
     }

@@ -175,7 +175,8 @@ fn from_upgrade_error(err: tungstenite::Error, config: &Config) -> Error {
             redact_headers(&mut parts.headers, config);
             let body = body.filter(|body| !body.is_empty()).map(|mut body| {
                 body.truncate(MAX_REJECTION_BODY);
-                String::from_utf8_lossy(&body).into_owned()
+                let text = String::from_utf8_lossy(&body);
+                config.redaction.redact_text(&text).into_owned()
             });
             Error::HandshakeRejected {
                 status: parts.status,
@@ -230,7 +231,7 @@ mod tests {
             .status(429)
             .header("Retry-After", "3")
             .header("Set-Cookie", "session=abc123")
-            .body(Some(b"slow down".to_vec()))
+            .body(Some(br#"{"error":"slow down","access_token":"abc123"}"#.to_vec()))
             .unwrap();
         let err =
             from_upgrade_error(tungstenite::Error::Http(Box::new(response)), &Config::default());
