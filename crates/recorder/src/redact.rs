@@ -5,7 +5,11 @@
 //! printing it again, so everything but the secret values stays byte for byte as sent: key
 //! order, number spelling, whitespace and escapes.
 
-use std::{borrow::Cow, ops::Range};
+use std::{
+    borrow::Cow,
+    ops::Range,
+    sync::{Arc, OnceLock},
+};
 
 /// The field names whose values are redacted by default.
 const DEFAULT_FIELDS: [&str; 4] = ["client_secret", "access_token", "refresh_token", "signature"];
@@ -51,18 +55,23 @@ const DEFAULT_HEADERS: [&str; 4] = ["authorization", "proxy-authorization", "coo
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
 pub struct Redaction {
-    fields: Vec<String>,
-    headers: Vec<String>,
+    /// Shared between clones (a policy is cloned into every connection's configuration).
+    fields: Arc<[String]>,
+    headers: Arc<[String]>,
     urls: bool,
 }
 
 impl Default for Redaction {
     fn default() -> Self {
-        Self {
-            fields: DEFAULT_FIELDS.map(str::to_owned).to_vec(),
-            headers: DEFAULT_HEADERS.map(str::to_owned).to_vec(),
-            urls: true,
-        }
+        // Built once; every default policy shares its lists.
+        static DEFAULT: OnceLock<Redaction> = OnceLock::new();
+        DEFAULT
+            .get_or_init(|| Self {
+                fields: DEFAULT_FIELDS.map(str::to_owned).into(),
+                headers: DEFAULT_HEADERS.map(str::to_owned).into(),
+                urls: true,
+            })
+            .clone()
     }
 }
 
@@ -85,7 +94,7 @@ impl Redaction {
     /// assert_eq!(Redaction::none().redact_url("wss://u:p@host/?k=v"), "wss://u:p@host/?k=v");
     /// ```
     pub fn none() -> Self {
-        Self { fields: Vec::new(), headers: Vec::new(), urls: false }
+        Self { fields: Arc::from([]), headers: Arc::from([]), urls: false }
     }
 
     /// Also redacts the values of JSON members named `name` (exact, case-sensitive).
@@ -104,7 +113,7 @@ impl Redaction {
     pub fn field(mut self, name: impl Into<String>) -> Self {
         let name = name.into();
         if !name.is_empty() && !self.fields.contains(&name) {
-            self.fields.push(name);
+            self.fields = with(&self.fields, name);
         }
         self
     }
@@ -124,7 +133,7 @@ impl Redaction {
     pub fn header(mut self, name: impl Into<String>) -> Self {
         let name = name.into().to_ascii_lowercase();
         if !self.headers.contains(&name) {
-            self.headers.push(name);
+            self.headers = with(&self.headers, name);
         }
         self
     }
@@ -279,6 +288,11 @@ impl Redaction {
 /// Whether `needle` (never empty) occurs in `haystack`.
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|window| window == needle)
+}
+
+/// `names` plus `name`, as a new shared list.
+fn with(names: &[String], name: String) -> Arc<[String]> {
+    names.iter().cloned().chain([name]).collect()
 }
 
 /// The byte ranges of the values of object members whose key satisfies `is_secret`.

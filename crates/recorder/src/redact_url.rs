@@ -14,15 +14,16 @@ pub(crate) fn redact_url(url: &str) -> String {
     let (start, end) = authority(url);
     // The user info ends at the last `@` before the end of the authority; `?` and `#` do not
     // end it here, so a password holding them is still blanked whole. An `@` before the
-    // authority (`user:pass@host//path`) blanks everything before it.
-    let rest = match url[..end].rfind('@') {
-        Some(at) => {
-            let from = if at >= start { start } else { 0 };
+    // authority (`user:pass@host//path`, `ws:user@host`) blanks everything from the scheme on.
+    let head = &url[..end];
+    let rest = match (head.find('@'), head.rfind('@')) {
+        (Some(first), Some(last)) => {
+            let from = if first >= start { start } else { 0 };
             out.push_str(&url[..from]);
             out.push_str(placeholder);
-            &url[at..]
+            &url[last..]
         }
-        None => url,
+        _ => url,
     };
     let rest = rest.split_once('#').map_or(rest, |(kept, _fragment)| kept);
     match rest.split_once('?') {
@@ -36,22 +37,39 @@ pub(crate) fn redact_url(url: &str) -> String {
     out
 }
 
-/// The byte range of the authority: after the first run of slashes (`/` or `\`) when it is
-/// `//`, follows a `:` or opens the text (`wss://`, `wss:/`, `//host`, `/host`), from the start
-/// otherwise (`user:pass@host/ws`); up to the next slash or the end.
+/// The byte range of the authority: after the slashes that follow a scheme or open the text
+/// (`wss://`, `wss:/`, `//host`, `/host`), from the start otherwise (`user:pass@host/ws`,
+/// `ws:user@host`, `host//path`); up to the next slash or the end.
 fn authority(url: &str) -> (usize, usize) {
     let bytes = url.as_bytes();
     let is_slash = |byte: &u8| matches!(byte, b'/' | b'\\');
+    let scheme = scheme_end(url);
     let start = match bytes.iter().position(is_slash) {
+        // `scheme:` followed by slashes: the authority follows them. Without slashes
+        // (`ws:user@host`, or `user:pass@host` read as a scheme) it starts at 0, so an `@`
+        // blanks everything before it.
+        _ if scheme > 0 && bytes.get(scheme).is_some_and(is_slash) => {
+            scheme + bytes[scheme..].iter().take_while(|b| is_slash(b)).count()
+        }
+        _ if scheme > 0 => 0,
         Some(first) => {
             let run = bytes[first..].iter().take_while(|b| is_slash(b)).count();
             let after_colon = first > 0 && bytes[first - 1] == b':';
-            if run >= 2 || after_colon || first == 0 { first + run } else { 0 }
+            // Slashes in the middle of the text, not after a `:`, belong to a path.
+            if after_colon || first == 0 { first + run } else { 0 }
         }
         None => 0,
     };
     let end = bytes[start..].iter().position(is_slash).map_or(bytes.len(), |len| start + len);
     (start, end)
+}
+
+/// Where a leading `scheme:` ends (0 without one).
+fn scheme_end(url: &str) -> usize {
+    let scheme = url.bytes().take_while(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b));
+    let len = scheme.count();
+    let starts_with_letter = url.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
+    if starts_with_letter && url.as_bytes().get(len) == Some(&b':') { len + 1 } else { 0 }
 }
 
 /// Every `&`-separated parameter as `name=[REDACTED]`; one without `=` may itself be a
@@ -111,6 +129,8 @@ mod tests {
         assert_eq!(redact_url("mailto:a@b"), "[REDACTED]@b");
         assert_eq!(redact_url("wss://host?email=a@b.com"), "wss://[REDACTED]@b.com");
         assert_eq!(redact_url("//u@h/ü?ß=ø#é"), "//[REDACTED]@h/ü?ß=[REDACTED]");
+        assert_eq!(redact_url("ws:S3CR3T@0//?_=S3CR3T@"), "[REDACTED]@0//?_=[REDACTED]");
+        assert_eq!(redact_url("S3CR3T@-//?_=S3CR3T@"), "[REDACTED]@-//?_=[REDACTED]");
     }
 
     proptest! {
