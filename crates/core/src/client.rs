@@ -1,23 +1,30 @@
 //! The `Client` handle: the five functions, requests, events and monitors.
 
-use std::{collections::VecDeque, fmt, future::Future, panic::AssertUnwindSafe, sync::Arc};
+use std::{
+    collections::VecDeque,
+    fmt,
+    future::Future,
+    panic::AssertUnwindSafe,
+    sync::{Arc, PoisonError},
+    task::Poll,
+};
 
 use futures_util::FutureExt;
 use serde::Serialize;
 use serde_json::{Value, value::RawValue};
 use tokio::{
-    sync::{Mutex, mpsc, oneshot},
+    sync::oneshot,
     time::{Instant, timeout_at},
 };
 
 use crate::{
     config::Config,
-    connection::{
-        self, Command, Delivered, Inbox, RequestCommand, SubscribeCommand, UnsubscribeCommand,
-    },
+    connection::{self, Command, RequestCommand, SubscribeCommand, UnsubscribeCommand},
     error::{Error, Result},
     event::Event,
+    events::Events,
     heartbeat::HeartbeatHealth,
+    inbox::Delivered,
     message::Message,
     monitor::{LatencyStats, Shared, StateMetrics},
     rpc::{RequestId, encode_request},
@@ -71,34 +78,15 @@ pub struct Client {
 
 struct Inner {
     config: Arc<Config>,
-    commands: mpsc::Sender<Command>,
-    inbox: Option<Mutex<InboxReader>>,
+    /// Events [`Client::recv`] took from the inbox and has not handed out yet, shared by
+    /// every handle.
+    taken: std::sync::Mutex<VecDeque<Delivered>>,
     shared: Arc<Shared>,
     endpoint: String,
 }
 
-/// The reading end of the inbox, shared by every handle: events are taken from the channel a
-/// batch at a time.
-struct InboxReader {
-    receiver: Inbox,
-    batch: VecDeque<Delivered>,
-    refill: Vec<Delivered>,
-}
-
-/// Most events moved from the channel per refill of a reader's batch.
+/// Most events [`Client::recv`] takes from the inbox at once.
 const RECV_BATCH: usize = 64;
-
-impl InboxReader {
-    async fn next(&mut self) -> Option<Delivered> {
-        if self.batch.is_empty() {
-            if self.receiver.recv_many(&mut self.refill, RECV_BATCH).await == 0 {
-                return None;
-            }
-            self.batch.extend(self.refill.drain(..));
-        }
-        self.batch.pop_front()
-    }
-}
 
 impl Client {
     /// Validates `config`, dials `url` (`ws://` or `wss://`), and completes the WebSocket
@@ -154,7 +142,7 @@ impl Client {
         let shared = Arc::new(Shared::new(&config));
         shared.set_subprotocol(subprotocol);
         let config = Arc::new(config);
-        let (commands, inbox) = connection::spawn(
+        connection::spawn(
             ws,
             endpoint,
             Arc::clone(&config),
@@ -162,10 +150,8 @@ impl Client {
             telemetry,
             recorder,
         );
-        let inbox = inbox.map(|receiver| {
-            Mutex::new(InboxReader { receiver, batch: VecDeque::new(), refill: Vec::new() })
-        });
-        let inner = Inner { config, commands, inbox, shared, endpoint: shown };
+        let taken = std::sync::Mutex::default();
+        let inner = Inner { config, taken, shared, endpoint: shown };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -570,12 +556,51 @@ impl Client {
     /// # }
     /// ```
     pub async fn recv(&self) -> Option<Event> {
-        let inbox = self.inner.inbox.as_ref()?;
-        let delivered = inbox.lock().await.next().await?;
-        if let Some(gauge) = &self.inner.shared.inbox {
-            gauge.release(delivered.cost());
-        }
-        Some(delivered.into_event())
+        let inbox = self.inner.shared.inbox.as_ref()?;
+        std::future::poll_fn(|cx| {
+            let mut taken = self.inner.taken.lock().unwrap_or_else(PoisonError::into_inner);
+            if taken.is_empty() {
+                match inbox.poll_take(cx, &mut *taken, RECV_BATCH) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(0) => return Poll::Ready(None),
+                    Poll::Ready(_) => {}
+                }
+            }
+            Poll::Ready(taken.pop_front().map(Delivered::into_event))
+        })
+        .await
+    }
+
+    /// An owned stream of this connection's events that takes them from the inbox a batch at
+    /// a time: the fast way to read a busy connection.
+    ///
+    /// [`Events::recv_many`] moves everything that has arrived (up to a limit) in one step;
+    /// [`Events`] is also a [`Stream`](futures_util::Stream) of [`Event`]s. Each event reaches
+    /// one reader: several `Events` (and [`recv`](Self::recv)) share the inbox. With a
+    /// [`Config::message_handler`] the stream ends at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = zen_websocket_testing::MockServer::start().await?;
+    /// use zen_websocket_core::{Client, Config, Event};
+    ///
+    /// let client = Client::connect(&server.url(), Config::default()).await?;
+    /// let mut events = client.events();
+    /// client.send_message("one").await?;
+    /// client.send_message("two").await?;
+    /// let mut batch = Vec::new();
+    /// while batch.len() < 2 {
+    ///     events.recv_many(&mut batch, 64).await;
+    /// }
+    /// assert!(matches!(&batch[1], Event::Message(m) if m.as_text() == Some("two")));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn events(&self) -> Events {
+        Events::new(Arc::clone(&self.inner.shared))
     }
 
     /// Round-trip times of recent requests and subscriptions, in milliseconds.
@@ -707,7 +732,15 @@ impl Client {
     }
 
     async fn command(&self, command: Command) -> Result<()> {
-        self.inner.commands.send(command).await.map_err(|_| Error::NotConnected(self.get_state()))
+        let sent = self.inner.shared.commands.send(command).await;
+        sent.map_err(|_| Error::NotConnected(self.get_state()))
+    }
+}
+
+impl Drop for Inner {
+    /// The last handle is gone: the connection task closes the connection.
+    fn drop(&mut self) {
+        self.shared.commands.senders_gone();
     }
 }
 

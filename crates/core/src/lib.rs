@@ -72,7 +72,8 @@
 //!
 //! ## Transport
 //!
-//! tokio + tokio-tungstenite, `TCP_NODELAY` on, a 4 KiB read buffer per connection (see
+//! tokio + tokio-tungstenite, `TCP_NODELAY` on, a 1 KiB read buffer per connection and 64 KiB
+//! read-ahead chunks while a burst lasts (see
 //! [`Config::read_buffer_size`]), rustls with the `ring` provider chosen explicitly and the
 //! Mozilla roots by default ([`TlsConfig`]).
 
@@ -81,8 +82,10 @@ mod config;
 mod connection;
 mod error;
 mod event;
+mod events;
 mod explain;
 mod heartbeat;
+mod inbox;
 mod message;
 mod monitor;
 mod rpc;
@@ -96,6 +99,7 @@ pub use crate::{
     config::Config,
     error::{ConnectStage, Error, Result},
     event::{DisconnectReason, Event},
+    events::Events,
     explain::{ErrorHandler, Explanation},
     heartbeat::{HeartbeatConfig, HeartbeatHealth, HeartbeatKind},
     message::Message,

@@ -5,18 +5,20 @@ use std::{
     collections::VecDeque,
     sync::{
         Mutex, PoisonError,
-        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     },
     task::{Context, Poll},
     time::{Duration, SystemTime},
 };
 
 use futures_util::task::AtomicWaker;
-use tokio::sync::watch;
+use tokio::sync::Notify;
 
 use crate::{
     config::Config,
+    connection::CommandQueue,
     heartbeat::HeartbeatHealth,
+    inbox::Inbox,
     rpc::RequestId,
     state::{ConnectionState, StateCell},
     subscription::SubscriptionId,
@@ -134,92 +136,6 @@ pub struct StateMetrics {
 /// Rough heap cost of one pending request (map entry, timer slot, reply channel).
 const PENDING_ENTRY_BYTES: usize = 256;
 
-/// What waits in the inbox for [`Client::recv`](crate::Client::recv), by count and by bytes:
-/// the connection task charges each event it delivers, `recv` gives the charge back.
-#[derive(Debug)]
-pub(crate) struct InboxGauge {
-    len: AtomicUsize,
-    bytes: AtomicUsize,
-    capacity: usize,
-    max_bytes: usize,
-    /// Set while the connection task waits for room; `release` then wakes it.
-    waiting: AtomicBool,
-    room: AtomicWaker,
-}
-
-/// Bytes an inbox event is charged beyond its payload: the event and its channel slot.
-pub(crate) const INBOX_ENTRY_BYTES: usize = 64;
-
-impl InboxGauge {
-    fn new(capacity: usize, max_bytes: usize) -> Self {
-        Self {
-            len: AtomicUsize::new(0),
-            bytes: AtomicUsize::new(0),
-            capacity,
-            max_bytes,
-            waiting: AtomicBool::new(false),
-            room: AtomicWaker::new(),
-        }
-    }
-
-    /// Takes room for an event costing `cost` bytes: within the count bound (or past it, when
-    /// `overflow`) and within the byte bound (or into an empty inbox). Only the connection task
-    /// takes room, so checking and adding need not be one atomic step.
-    pub(crate) fn try_admit(&self, cost: usize, overflow: bool) -> bool {
-        let len = self.len.load(Ordering::Acquire);
-        let bytes = self.bytes.load(Ordering::Acquire);
-        let fits_bytes = len == 0 || bytes.saturating_add(cost) <= self.max_bytes;
-        if !fits_bytes || (len >= self.capacity && !overflow) {
-            return false;
-        }
-        self.force(cost);
-        true
-    }
-
-    /// Charges an event that never waits (a lifecycle event).
-    pub(crate) fn force(&self, cost: usize) {
-        self.len.fetch_add(1, Ordering::AcqRel);
-        self.bytes.fetch_add(cost, Ordering::AcqRel);
-    }
-
-    /// Gives an event's charge back, waking the connection task if it waits for room.
-    pub(crate) fn release(&self, cost: usize) {
-        self.len.fetch_sub(1, Ordering::AcqRel);
-        self.bytes.fetch_sub(cost, Ordering::AcqRel);
-        // Pairs with the fence in `wait`: either this load sees `waiting`, or the task's check
-        // after its store sees the room just made (no lost wake-up).
-        fence(Ordering::SeqCst);
-        if self.waiting.load(Ordering::Relaxed) {
-            self.room.wake();
-        }
-    }
-
-    /// Registers the connection task to be woken by the next `release`. Call, then check again.
-    pub(crate) fn wait(&self, cx: &mut Context<'_>) {
-        self.room.register(cx.waker());
-        self.waiting.store(true, Ordering::Relaxed);
-        fence(Ordering::SeqCst);
-    }
-
-    /// The task no longer waits for room.
-    pub(crate) fn stop_waiting(&self) {
-        self.waiting.store(false, Ordering::Release);
-    }
-
-    /// Whether the bytes charged exceed the byte bound.
-    pub(crate) fn over_budget(&self) -> bool {
-        self.bytes.load(Ordering::Acquire) > self.max_bytes
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.len.load(Ordering::Acquire)
-    }
-
-    pub(crate) fn bytes(&self) -> usize {
-        self.bytes.load(Ordering::Acquire)
-    }
-}
-
 /// [`Client::close`](crate::Client::close)'s request to the connection task: a flag and a
 /// waker, outside the command queue so a full queue can never hold it up.
 #[derive(Debug, Default)]
@@ -271,11 +187,14 @@ pub(crate) struct Shared {
     heartbeat: Mutex<HeartbeatHealth>,
     subprotocol: Mutex<Option<String>>,
     next_id: AtomicU64,
-    /// The inbox bound; `None` with a message handler.
-    pub(crate) inbox: Option<InboxGauge>,
+    /// The inbox; `None` with a message handler.
+    pub(crate) inbox: Option<Inbox>,
     pub(crate) close: CloseSignal,
-    /// `true` once the connection task has ended, whatever ended it.
-    ended: watch::Sender<bool>,
+    /// Commands from the client handles to the connection task.
+    pub(crate) commands: CommandQueue,
+    /// `true` once the connection task has ended, whatever ended it; waiters on `ended_signal`.
+    ended: AtomicBool,
+    ended_signal: Notify,
     buffers: usize,
     pub(crate) reconnects: AtomicU64,
     messages_in: AtomicU64,
@@ -293,7 +212,7 @@ impl Shared {
         let inbox = config
             .message_handler
             .is_none()
-            .then(|| InboxGauge::new(config.inbox_capacity, config.inbox_max_bytes));
+            .then(|| Inbox::new(config.inbox_capacity, config.inbox_max_bytes));
         Self {
             state: StateCell::new(ConnectionState::Connected),
             latency: Mutex::new(LatencyWindow::new(config.latency_buffer_size)),
@@ -302,7 +221,9 @@ impl Shared {
             next_id: AtomicU64::new(1),
             inbox,
             close: CloseSignal::default(),
-            ended: watch::Sender::new(false),
+            commands: CommandQueue::new(config.outbox_capacity),
+            ended: AtomicBool::new(false),
+            ended_signal: Notify::new(),
             buffers: config.read_buffer_size + config.write_buffer_size,
             reconnects: AtomicU64::new(0),
             messages_in: AtomicU64::new(0),
@@ -346,14 +267,21 @@ impl Shared {
 
     /// Marks the connection task ended and wakes whoever waits for it.
     pub(crate) fn mark_ended(&self) {
-        self.ended.send_replace(true);
+        self.ended.store(true, Ordering::Release);
+        self.ended_signal.notify_waiters();
     }
 
     /// Waits until the connection task has ended. Cancel safe.
     pub(crate) async fn ended(&self) {
-        let mut ended = self.ended.subscribe();
-        // An error means the sender is gone, which only happens with the task's end too.
-        let _ = ended.wait_for(|ended| *ended).await;
+        loop {
+            let signal = self.ended_signal.notified();
+            let mut signal = std::pin::pin!(signal);
+            signal.as_mut().enable();
+            if self.ended.load(Ordering::Acquire) {
+                return;
+            }
+            signal.await;
+        }
     }
 
     /// Records the current run of consecutive heartbeat failures.
@@ -393,20 +321,20 @@ impl Shared {
     /// Ready while the inbox is within its byte bound (always, without an inbox); otherwise
     /// registers the caller to be woken as the reader takes events.
     pub(crate) fn poll_inbox_within_budget(&self, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(gauge) = &self.inbox else { return Poll::Ready(()) };
-        if !gauge.over_budget() {
+        let Some(inbox) = &self.inbox else { return Poll::Ready(()) };
+        if !inbox.over_budget() {
             return Poll::Ready(());
         }
-        gauge.wait(cx);
-        if gauge.over_budget() {
+        inbox.wait_for_room(cx);
+        if inbox.over_budget() {
             return Poll::Pending;
         }
-        gauge.stop_waiting();
+        inbox.stop_waiting();
         Poll::Ready(())
     }
 
     pub(crate) fn inbox_len(&self) -> usize {
-        self.inbox.as_ref().map_or(0, InboxGauge::len)
+        self.inbox.as_ref().map_or(0, Inbox::len)
     }
 
     pub(crate) fn state_metrics(&self) -> StateMetrics {
@@ -415,7 +343,7 @@ impl Shared {
         let messages_in = self.messages_in.load(Ordering::Relaxed);
         let bytes_in = self.bytes_in.load(Ordering::Relaxed);
         let inbox_len = self.inbox_len();
-        let inbox_bytes = self.inbox.as_ref().map_or(0, InboxGauge::bytes);
+        let inbox_bytes = self.inbox.as_ref().map_or(0, Inbox::bytes);
         let memory_bytes = size_of::<Self>()
             + self.buffers
             + pending_requests * PENDING_ENTRY_BYTES

@@ -1,5 +1,6 @@
-//! Metrics through the `metrics` facade: handles registered once per connection, so the hot
-//! path only bumps them (a no-op when no recorder is installed).
+//! Metrics through the `metrics` facade: the per-message metrics have handles registered once
+//! per connection, so the hot path only bumps them (a no-op when no recorder is installed); the
+//! rare ones are registered when they happen, so an idle connection keeps no handle for them.
 //!
 //! Every name, kind, unit and label is listed in `docs/telemetry.md`.
 
@@ -63,19 +64,7 @@ pub(crate) struct Telemetry {
     pub(crate) backpressure: Counter,
     upgrade: Histogram,
     pub(crate) heartbeat_pong: Histogram,
-    pub(crate) heartbeat_failure: Counter,
-    pub(crate) reconnect_attempt: Counter,
-    pub(crate) reconnect_success: Counter,
-    pub(crate) reconnect_failure: Counter,
     request_resolved: Histogram,
-    pub(crate) request_timeout: Counter,
-    pub(crate) request_abandoned: Counter,
-    pub(crate) subscription_added: Counter,
-    pub(crate) subscription_removed: Counter,
-    pub(crate) subscription_restored: Counter,
-    pub(crate) subscription_rejected: Counter,
-    pub(crate) subscription_lost: Counter,
-    pub(crate) recording_dropped: Counter,
 }
 
 impl Telemetry {
@@ -91,19 +80,7 @@ impl Telemetry {
             backpressure: counter(names::BACKPRESSURE),
             upgrade: histogram(names::UPGRADE),
             heartbeat_pong: histogram(names::HEARTBEAT_PONG),
-            heartbeat_failure: counter(names::HEARTBEAT_FAILURE),
-            reconnect_attempt: counter(names::RECONNECT_ATTEMPT),
-            reconnect_success: counter(names::RECONNECT_SUCCESS),
-            reconnect_failure: counter(names::RECONNECT_FAILURE),
             request_resolved: histogram(names::REQUEST_RESOLVED),
-            request_timeout: counter(names::REQUEST_TIMEOUT),
-            request_abandoned: counter(names::REQUEST_ABANDONED),
-            subscription_added: counter(names::SUBSCRIPTION_ADDED),
-            subscription_removed: counter(names::SUBSCRIPTION_REMOVED),
-            subscription_restored: counter(names::SUBSCRIPTION_RESTORED),
-            subscription_rejected: counter(names::SUBSCRIPTION_REJECTED),
-            subscription_lost: counter(names::SUBSCRIPTION_LOST),
-            recording_dropped: counter(names::RECORDING_DROPPED),
             endpoint,
         }
     }
@@ -116,6 +93,12 @@ impl Telemetry {
     /// Records a request's (or subscription's) round trip.
     pub(crate) fn resolved(&self, rtt: Duration) {
         self.request_resolved.record(millis(rtt));
+    }
+
+    /// Adds `by` to the rare counter `name` (registered on use: a connection does not keep a
+    /// handle for what seldom happens).
+    pub(crate) fn count(&self, name: &'static str, by: u64) {
+        metrics::counter!(name, "endpoint" => self.endpoint.clone()).increment(by);
     }
 
     /// Counts a connection ending, labelled by why (rare: registered on use).

@@ -71,9 +71,9 @@ mod tests {
         // tokio allocates channel slots 32 at a time for every connection.
         assert!(size_of::<Command>() <= 48, "{}", size_of::<Command>());
         assert!(
-            size_of::<super::super::Delivered>() <= 48,
+            size_of::<crate::inbox::Delivered>() <= 48,
             "{}",
-            size_of::<super::super::Delivered>()
+            size_of::<crate::inbox::Delivered>()
         );
     }
 }

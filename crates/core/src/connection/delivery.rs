@@ -1,5 +1,5 @@
-//! Hands events to the user — the inbox read by `recv`, or the message handler — with
-//! back-pressure instead of loss, and within bounds by count and by bytes.
+//! Hands events to the user — the inbox read by `recv` and `events`, or the message handler —
+//! a wake-up's worth at a time, with back-pressure instead of loss.
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
@@ -7,71 +7,35 @@ use std::{
     task::Context,
 };
 
-use tokio::sync::mpsc;
-
 use crate::{
     config::MessageHandler,
     event::Event,
+    inbox::{Delivered, Inbox},
     message::Message,
-    monitor::{INBOX_ENTRY_BYTES, InboxGauge, Shared},
+    monitor::Shared,
 };
-
-/// What a lifecycle event is charged against the inbox's byte bound.
-const LIFECYCLE_BYTES: usize = 256;
-
-/// An event in the inbox. Data messages are kept small (the channel allocates its slots in
-/// blocks); the rare lifecycle events are boxed.
-#[derive(Debug)]
-pub(crate) enum Delivered {
-    /// A data message.
-    Message(Message),
-    /// A lifecycle event.
-    Lifecycle(Box<Event>),
-}
-
-impl Delivered {
-    fn new(event: Event) -> Self {
-        match event {
-            Event::Message(message) => Self::Message(message),
-            other => Self::Lifecycle(Box::new(other)),
-        }
-    }
-
-    /// What this event is charged against the inbox bound.
-    pub(crate) fn cost(&self) -> usize {
-        match self {
-            Self::Message(message) => message.len() + INBOX_ENTRY_BYTES,
-            Self::Lifecycle(_) => LIFECYCLE_BYTES,
-        }
-    }
-
-    pub(crate) fn into_event(self) -> Event {
-        match self {
-            Self::Message(message) => Event::Message(message),
-            Self::Lifecycle(event) => *event,
-        }
-    }
-}
-
-/// The receiving side, held by the client handles.
-pub(crate) type Inbox = mpsc::UnboundedReceiver<Delivered>;
 
 /// Where events go.
 #[derive(Debug)]
 pub(crate) enum Delivery {
-    /// Into the inbox, bounded by the shared inbox gauge.
+    /// Into the inbox, a batch per wake-up.
     Inbox(InboxWriter),
     /// Straight to the user's callback, on the connection task.
     Handler(HandlerCell),
 }
 
-/// The connection task's end of the inbox.
+/// The connection task's end of the inbox: events gather in a local batch, admitted against a
+/// view of the bounds read once per batch, and go to the readers in one step.
 #[derive(Debug)]
 pub(crate) struct InboxWriter {
-    sender: mpsc::UnboundedSender<Delivered>,
     shared: Arc<Shared>,
-    /// A data message that found no room; reading pauses until it is delivered.
-    held: Option<Delivered>,
+    batch: Vec<Delivered>,
+    batch_cost: usize,
+    /// The inbox's count and bytes when this batch began; readers only ever lower them, so
+    /// this plus the batch is a safe upper bound.
+    seen: Option<(usize, usize)>,
+    /// A data message that found no room; reading pauses until it is delivered (boxed: rare).
+    held: Option<Box<Delivered>>,
 }
 
 /// The user's callback, with a `Debug` that does not try to print a closure.
@@ -84,10 +48,15 @@ impl std::fmt::Debug for HandlerCell {
 }
 
 impl Delivery {
-    /// An inbox bounded by `shared`'s inbox gauge, and its receiver.
-    pub(crate) fn inbox(shared: Arc<Shared>) -> (Self, Inbox) {
-        let (sender, receiver) = mpsc::unbounded_channel();
-        (Self::Inbox(InboxWriter { sender, shared, held: None }), receiver)
+    /// The inbox of `shared`.
+    pub(crate) fn inbox(shared: Arc<Shared>) -> Self {
+        Self::Inbox(InboxWriter {
+            shared,
+            batch: Vec::new(),
+            batch_cost: 0,
+            seen: None,
+            held: None,
+        })
     }
 
     /// `true` while a data message waits for room: the socket is not read meanwhile.
@@ -95,68 +64,123 @@ impl Delivery {
         matches!(self, Self::Inbox(InboxWriter { held: Some(_), .. }))
     }
 
-    /// Delivers a data message, or holds it until there is room (see
-    /// [`Self::poll_room`]); returns `true` when it had to be held. With `awaiting` (a reply
-    /// or heartbeat is expected) the count bound may be passed, never the byte bound.
+    /// Delivers a data message, or holds it until there is room (see [`Self::poll_room`]);
+    /// returns `true` when it had to be held. With `awaiting` (a reply or heartbeat is
+    /// expected) the count bound may be passed, never the byte bound.
     pub(crate) fn message(&mut self, message: Message, awaiting: bool) -> bool {
         match self {
             Self::Handler(handler) => {
                 call(handler, Event::Message(message));
                 false
             }
-            Self::Inbox(inbox) => {
-                let delivered = Delivered::Message(message);
-                if inbox.gauge().try_admit(delivered.cost(), awaiting) {
-                    drop(inbox.sender.send(delivered));
-                    false
-                } else {
-                    inbox.held = Some(delivered);
-                    true
-                }
-            }
+            Self::Inbox(inbox) => !inbox.admit(Delivered::Message(message), awaiting),
         }
     }
 
     /// Delivers the held message once there is room; `true` when it went (or nothing was
-    /// held). Registers the task to be woken when the reader makes room.
+    /// held). Registers the task to be woken when a reader makes room.
     pub(crate) fn poll_room(&mut self, cx: &mut Context<'_>, awaiting: bool) -> bool {
-        let Self::Inbox(inbox) = self else { return true };
-        let Some(held) = inbox.held.take() else { return true };
-        let gauge = inbox.gauge();
+        let Self::Inbox(writer) = self else { return true };
+        let Some(held) = writer.held.take().map(|held| *held) else { return true };
+        writer.flush();
+        let inbox = writer.inbox();
         let cost = held.cost();
-        let mut admitted = gauge.try_admit(cost, awaiting);
-        if !admitted {
-            gauge.wait(cx);
-            admitted = gauge.try_admit(cost, awaiting);
+        let mut fits = inbox.fits(inbox.load(), cost, awaiting);
+        if !fits {
+            inbox.wait_for_room(cx);
+            fits = inbox.fits(inbox.load(), cost, awaiting);
         }
-        if admitted {
-            gauge.stop_waiting();
-            drop(inbox.sender.send(held));
+        if fits {
+            inbox.stop_waiting();
+            writer.batch_cost += cost;
+            writer.batch.push(held);
         } else {
-            inbox.held = Some(held);
+            writer.held = Some(Box::new(held));
         }
-        admitted
+        fits
     }
 
-    /// Delivers a lifecycle event at once (after any held message, to keep the order): these
-    /// are few and never wait.
+    /// Delivers a lifecycle event (after any held message, to keep the order) and hands the
+    /// batch over at once: these are few and never wait.
     pub(crate) fn lifecycle(&mut self, event: Event) {
         match self {
             Self::Handler(handler) => call(handler, event),
-            Self::Inbox(inbox) => {
-                for delivered in inbox.held.take().into_iter().chain([Delivered::new(event)]) {
-                    inbox.gauge().force(delivered.cost());
-                    // A closed inbox means every handle is gone: nobody is left to tell.
-                    drop(inbox.sender.send(delivered));
+            Self::Inbox(writer) => {
+                let held = writer.held.take().map(|held| *held);
+                for delivered in held.into_iter().chain([Delivered::new(event)]) {
+                    writer.batch_cost += delivered.cost();
+                    writer.batch.push(delivered);
                 }
+                writer.flush();
             }
+        }
+    }
+
+    /// Hands what this pass gathered to the inbox, without waking the readers yet: a burst
+    /// spanning many passes costs one wake-up, at [`Self::wake_readers`].
+    pub(crate) fn stage(&mut self) {
+        if let Self::Inbox(writer) = self {
+            writer.push(false);
+        }
+    }
+
+    /// Wakes the readers for what was staged (the task is about to sleep or yield).
+    pub(crate) fn wake_readers(&self) {
+        if let Self::Inbox(writer) = self {
+            writer.inbox().wake_readers();
         }
     }
 }
 
 impl InboxWriter {
-    fn gauge(&self) -> &InboxGauge {
-        self.shared.inbox.as_ref().expect("an inbox delivery has an inbox gauge")
+    fn inbox(&self) -> &Inbox {
+        self.shared.inbox.as_ref().expect("an inbox delivery has an inbox")
+    }
+
+    /// Adds `delivered` to the batch if it fits; holds it (and hands the batch over, so the
+    /// reader can make room) if not. `true` when it was admitted.
+    fn admit(&mut self, delivered: Delivered, overflow: bool) -> bool {
+        let cost = delivered.cost();
+        let (len, bytes) = *self
+            .seen
+            .get_or_insert_with(|| self.shared.inbox.as_ref().map_or((0, 0), Inbox::load));
+        let charged = (len + self.batch.len(), bytes + self.batch_cost);
+        if self.inbox().fits(charged, cost, overflow) {
+            self.batch_cost += cost;
+            self.batch.push(delivered);
+            return true;
+        }
+        self.held = Some(Box::new(delivered));
+        self.flush();
+        false
+    }
+
+    /// Hands the batch to the readers and wakes them.
+    fn flush(&mut self) {
+        self.push(true);
+    }
+
+    fn push(&mut self, wake: bool) {
+        if !self.batch.is_empty() {
+            let cost = std::mem::take(&mut self.batch_cost);
+            let inbox = self.shared.inbox.as_ref().expect("an inbox delivery has an inbox");
+            inbox.push(&mut self.batch, cost, wake);
+        }
+        self.seen = None;
+    }
+}
+
+impl Drop for InboxWriter {
+    /// The task is gone: readers get what is left, then the end.
+    fn drop(&mut self) {
+        if let Some(held) = self.held.take() {
+            self.batch_cost += held.cost();
+            self.batch.push(*held);
+        }
+        self.flush();
+        if let Some(inbox) = &self.shared.inbox {
+            inbox.close();
+        }
     }
 }
 

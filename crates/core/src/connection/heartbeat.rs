@@ -34,10 +34,10 @@ pub(super) enum DeribitNotice {
     TestRequest,
 }
 
-/// The heartbeat state of the current socket.
+/// The heartbeat state of the current socket. Its settings stay in the connection's
+/// configuration and are passed in, so an idle connection does not carry a copy.
 #[derive(Debug)]
 pub(super) struct Beat {
-    config: HeartbeatConfig,
     timer: Pin<Box<Sleep>>,
     /// The ping awaiting its pong: sequence number and when it was sent.
     outstanding: Option<(u64, Instant)>,
@@ -48,18 +48,14 @@ pub(super) struct Beat {
 }
 
 impl Beat {
-    pub(super) fn new(config: HeartbeatConfig) -> Self {
+    pub(super) fn new(config: &HeartbeatConfig) -> Self {
         let timer = Box::pin(tokio::time::sleep(config.interval));
-        Self { config, timer, outstanding: None, sequence: 0, heard: false, failures: 0 }
-    }
-
-    pub(super) fn kind(&self) -> &HeartbeatKind {
-        &self.config.kind
+        Self { timer, outstanding: None, sequence: 0, heard: false, failures: 0 }
     }
 
     /// Starts afresh on a new socket: nothing from an earlier one can count against it.
-    pub(super) fn restart(&mut self) {
-        self.timer.as_mut().reset(Instant::now() + self.config.interval);
+    pub(super) fn restart(&mut self, config: &HeartbeatConfig) {
+        self.timer.as_mut().reset(Instant::now() + config.interval);
         self.outstanding = None;
         self.heard = false;
         self.failures = 0;
@@ -73,8 +69,8 @@ impl Beat {
     /// Whether an answer from the server is awaited right now (a ping's pong, or the server's
     /// own beat): the inbox then lets reading go on past its count bound so the answer is not
     /// stuck behind unread data.
-    pub(super) fn awaiting(&self) -> bool {
-        match self.config.kind {
+    pub(super) fn awaiting(&self, config: &HeartbeatConfig) -> bool {
+        match config.kind {
             HeartbeatKind::Ping => self.outstanding.is_some(),
             HeartbeatKind::Pong | HeartbeatKind::Deribit => true,
             HeartbeatKind::Custom(_) => false,
@@ -84,10 +80,10 @@ impl Beat {
     /// Handles a due beat and schedules the next. While `paused` (the socket is not being
     /// read because the inbox is full) an unanswered beat is not the peer's fault and does not
     /// count as a failure.
-    pub(super) fn on_tick(&mut self, paused: bool) -> Tick {
-        self.timer.as_mut().reset(Instant::now() + self.config.interval);
+    pub(super) fn on_tick(&mut self, config: &HeartbeatConfig, paused: bool) -> Tick {
+        self.timer.as_mut().reset(Instant::now() + config.interval);
         let mut tick = Tick::default();
-        let missed = match &self.config.kind {
+        let missed = match &config.kind {
             HeartbeatKind::Ping => {
                 let missed = self.outstanding.is_some();
                 self.sequence += 1;
@@ -105,7 +101,7 @@ impl Beat {
         if missed && !paused {
             self.failures += 1;
             tick.failed = Some(self.failures);
-            tick.dead = self.failures >= self.config.max_failures;
+            tick.dead = self.failures >= config.max_failures;
         }
         tick
     }
@@ -122,8 +118,8 @@ impl Beat {
     }
 
     /// The server's beat (a ping, or a Deribit notice) was heard; `true` when it counts.
-    pub(super) fn on_heard(&mut self) -> bool {
-        if matches!(self.config.kind, HeartbeatKind::Pong | HeartbeatKind::Deribit) {
+    pub(super) fn on_heard(&mut self, config: &HeartbeatConfig) -> bool {
+        if matches!(config.kind, HeartbeatKind::Pong | HeartbeatKind::Deribit) {
             self.heard = true;
             self.failures = 0;
             return true;
@@ -132,8 +128,8 @@ impl Beat {
     }
 
     /// The interval to request from Deribit: whole seconds, rounded up.
-    pub(super) fn deribit_interval_secs(&self) -> u64 {
-        let interval = self.config.interval;
+    pub(super) fn deribit_interval_secs(config: &HeartbeatConfig) -> u64 {
+        let interval = config.interval;
         interval.as_secs() + u64::from(interval.subsec_nanos() > 0)
     }
 }
@@ -182,25 +178,29 @@ mod tests {
 
     #[tokio::test]
     async fn missed_pongs_count_until_dead_and_a_pong_resets() {
-        let mut beat = Beat::new(HeartbeatConfig::ping().max_failures(2));
-        assert!(beat.on_tick(false).failed.is_none(), "the first ping has nothing to miss");
-        assert!(beat.on_tick(true).failed.is_none(), "a paused reader misses nothing");
-        let tick = beat.on_tick(false);
+        let config = HeartbeatConfig::ping().max_failures(2);
+        let mut beat = Beat::new(&config);
+        assert!(
+            beat.on_tick(&config, false).failed.is_none(),
+            "the first ping has nothing to miss"
+        );
+        assert!(beat.on_tick(&config, true).failed.is_none(), "a paused reader misses nothing");
+        let tick = beat.on_tick(&config, false);
         assert_eq!((tick.failed, tick.dead), (Some(1), false));
         let Some(tungstenite::Message::Ping(payload)) = tick.frame else {
             panic!("a ping is sent")
         };
         assert!(beat.on_pong(b"stale").is_none());
         assert!(beat.on_pong(&payload).is_some());
-        beat.on_tick(false);
-        beat.on_tick(false);
-        let tick = beat.on_tick(false);
+        beat.on_tick(&config, false);
+        beat.on_tick(&config, false);
+        let tick = beat.on_tick(&config, false);
         assert_eq!((tick.failed, tick.dead), (Some(2), true));
     }
 
     #[tokio::test]
     async fn deribit_intervals_round_up_to_seconds() {
-        let beat = Beat::new(HeartbeatConfig::deribit().interval(Duration::from_millis(10_500)));
-        assert_eq!(beat.deribit_interval_secs(), 11);
+        let config = HeartbeatConfig::deribit().interval(Duration::from_millis(10_500));
+        assert_eq!(Beat::deribit_interval_secs(&config), 11);
     }
 }

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     error::Error, event::DisconnectReason, heartbeat::HeartbeatKind, message::Message,
-    telemetry::millis,
+    telemetry::millis, telemetry::names,
 };
 
 impl Connection {
@@ -111,14 +111,15 @@ impl Connection {
 
     /// The server's beat (a ping, a Deribit notice, the answer to a `test_request`).
     pub(super) fn on_heard(&mut self, rtt: Option<std::time::Duration>) {
-        if self.heartbeat.as_mut().is_some_and(super::heartbeat::Beat::on_heard) {
+        let config = self.config.heartbeat.as_ref();
+        if self.heartbeat.as_mut().zip(config).is_some_and(|(beat, config)| beat.on_heard(config)) {
             self.shared.heartbeat_succeeded(rtt);
         }
     }
 
     fn deribit_notice(&self, text: &str) -> Option<DeribitNotice> {
-        let beat = self.heartbeat.as_ref()?;
-        if *beat.kind() != HeartbeatKind::Deribit {
+        self.heartbeat.as_ref()?;
+        if self.config.heartbeat.as_ref()?.kind != HeartbeatKind::Deribit {
             return None;
         }
         deribit_notice(text)
@@ -146,11 +147,11 @@ impl Connection {
     pub(super) fn on_beat(&mut self) -> Option<Ended> {
         let paused = self.delivery.is_paused();
         let beat = self.heartbeat.as_mut()?;
-        let tick = beat.on_tick(paused);
+        let tick = beat.on_tick(self.config.heartbeat.as_ref()?, paused);
         if let Some(failures) = tick.failed {
             tracing::debug!(failures, "heartbeat missed");
             self.shared.heartbeat_failed(failures);
-            self.telemetry.heartbeat_failure.increment(1);
+            self.telemetry.count(names::HEARTBEAT_FAILURE, 1);
             if tick.dead {
                 return Some(lost(Error::HeartbeatTimeout { failures }));
             }

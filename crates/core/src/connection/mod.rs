@@ -11,6 +11,7 @@ mod heartbeat;
 mod inbound;
 mod outbox;
 mod pending;
+mod queue;
 mod reconnect;
 mod replies;
 mod serve;
@@ -19,5 +20,5 @@ mod task;
 mod writer;
 
 pub(crate) use command::{Command, RequestCommand, SubscribeCommand, UnsubscribeCommand};
-pub(crate) use delivery::{Delivered, Inbox};
+pub(crate) use queue::CommandQueue;
 pub(crate) use task::spawn;

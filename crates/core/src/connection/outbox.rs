@@ -52,7 +52,9 @@ pub(super) struct Outbox {
     pub(super) unflushed: Vec<oneshot::Sender<Result<()>>>,
     /// Whether frames were started since the last completed flush.
     pub(super) flush_due: bool,
-    stall: Option<Stall>,
+    /// The no-progress clock, from the first write that had to wait (boxed: an idle
+    /// connection has none).
+    stall: Option<Box<Stall>>,
 }
 
 impl Outbox {
@@ -102,7 +104,7 @@ impl Outbox {
             }
             return Poll::Pending;
         }
-        let stall = self.stall.get_or_insert_with(|| Stall::new(timeout));
+        let stall = self.stall.get_or_insert_with(|| Box::new(Stall::new(timeout)));
         stall.poll(cx, written, timeout)
     }
 }

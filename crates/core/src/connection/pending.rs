@@ -1,7 +1,7 @@
 //! Requests waiting for their response, each with its own deadline.
 
 use std::{
-    collections::HashMap,
+    collections::BTreeMap,
     task::{Context, Poll},
     time::Duration,
 };
@@ -77,9 +77,9 @@ struct Entry {
 /// The in-flight requests of one connection.
 #[derive(Debug)]
 pub(crate) struct Pending {
-    entries: HashMap<RequestId, Entry>,
+    entries: BTreeMap<RequestId, Entry>,
     /// Created on the first request: an idle connection does not pay for the timer wheel.
-    timers: Option<DelayQueue<RequestId>>,
+    timers: Option<Box<DelayQueue<RequestId>>>,
     /// When `timers` was created: its wheel counts from then and cannot take deadlines more
     /// than about two years later, so an idle wheel is replaced once it is a day old.
     timers_since: Instant,
@@ -91,7 +91,7 @@ const TIMERS_RENEWED_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 
 impl Pending {
     pub(crate) fn new(timeout: Duration) -> Self {
-        Self { entries: HashMap::new(), timers: None, timers_since: Instant::now(), timeout }
+        Self { entries: BTreeMap::new(), timers: None, timers_since: Instant::now(), timeout }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -123,7 +123,7 @@ impl Pending {
         if self.timers.is_none() {
             self.timers_since = Instant::now();
         }
-        let timer = self.timers.get_or_insert_with(DelayQueue::new).insert_at(id.clone(), deadline);
+        let timer = self.timers.get_or_insert_with(Box::default).insert_at(id.clone(), deadline);
         self.entries.insert(id, Entry { waiter, sent_at: Instant::now(), timer });
         Ok(())
     }
@@ -157,7 +157,7 @@ impl Pending {
     pub(crate) fn drain(&mut self) -> Vec<Waiter> {
         // A fresh wheel on the next request (see `timers_since`).
         self.timers = None;
-        self.entries.drain().map(|(_, entry)| entry.waiter).collect()
+        std::mem::take(&mut self.entries).into_values().map(|entry| entry.waiter).collect()
     }
 
     /// The bound each caller was given.

@@ -16,6 +16,7 @@ use crate::{
     error::Error,
     event::{DisconnectReason, Event},
     state::ConnectionState,
+    telemetry::names,
     transport::{WsStream, dial},
 };
 
@@ -37,7 +38,7 @@ impl Connection {
             self.retry.attempts = 0;
             self.retry.retry_after = None;
         }
-        self.retry.last_error = Some(reason.as_error());
+        self.retry.last_error = Some(Box::new(reason.as_error()));
         let reconnecting = self.config.reconnect_on_error && self.config.retry_count > 0;
         let will_retry = reconnecting && self.retry.attempts < self.config.retry_count;
         // A socket lost while restoring was never reported open: the user already knows the
@@ -79,7 +80,7 @@ impl Connection {
             let attempt = self.retry.attempts;
             let delay = self.next_delay(attempt);
             self.delivery.lifecycle(Event::Reconnecting { attempt, delay });
-            self.telemetry.reconnect_attempt.increment(1);
+            self.telemetry.count(names::RECONNECT_ATTEMPT, 1);
             tracing::info!(attempt, ?delay, "reconnecting");
             if let Offline::Stopped = self.offline(tokio::time::sleep(delay)).await {
                 return None;
@@ -98,7 +99,7 @@ impl Connection {
                     tracing::info!(attempt, error = %err, "reconnection attempt failed");
                     self.retry.retry_after = err.retry_after();
                     let hopeless = !err.is_recoverable();
-                    self.retry.last_error = Some(err);
+                    self.retry.last_error = Some(Box::new(err));
                     if hopeless {
                         let event = self.gave_up_event();
                         self.finish_now(Some(event)).await;
@@ -119,9 +120,9 @@ impl Connection {
 
     /// `ReconnectFailed`, with the reason of the last failure.
     fn gave_up_event(&mut self) -> Event {
-        self.telemetry.reconnect_failure.increment(1);
+        self.telemetry.count(names::RECONNECT_FAILURE, 1);
         let attempts = self.retry.attempts;
-        let last_error = self.retry.last_error.take().unwrap_or(Error::Disconnected);
+        let last_error = self.retry.last_error.take().map_or(Error::Disconnected, |err| *err);
         tracing::warn!(attempts, error = %last_error, "reconnection failed");
         Event::ReconnectFailed { attempts, last_error }
     }
@@ -142,7 +143,7 @@ impl Connection {
                     self.finish_now(None).await;
                     return Offline::Stopped;
                 }
-                command = self.commands.recv() => match command {
+                command = self.shared.commands.recv() => match command {
                     None => {
                         self.finish_now(None).await;
                         return Offline::Stopped;
@@ -160,7 +161,7 @@ impl Connection {
                 let id = unsubscribe.id;
                 let removed = self.subscriptions.remove(id).map(drop);
                 if removed.is_some() {
-                    self.telemetry.subscription_removed.increment(1);
+                    self.telemetry.count(names::SUBSCRIPTION_REMOVED, 1);
                 }
                 self.publish_gauges();
                 let _ = unsubscribe.reply.send(removed.ok_or(Error::UnknownSubscription(id)));

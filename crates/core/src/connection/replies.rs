@@ -20,6 +20,7 @@ use crate::{
     rpc::{RequestId, Response},
     state::ConnectionState,
     subscription::{SubscriptionId, SubscriptionProtocol},
+    telemetry::names,
 };
 
 impl Connection {
@@ -53,7 +54,7 @@ impl Connection {
         };
         if sole.is_empty() {
             self.subscriptions.remove(id);
-            self.telemetry.subscription_removed.increment(1);
+            self.telemetry.count(names::SUBSCRIPTION_REMOVED, 1);
             self.publish_subscriptions();
             let _ = reply.send(Ok(()));
             return;
@@ -109,7 +110,7 @@ impl Connection {
             Waiter::Unsubscribe { id, reply } => {
                 let result = response.check_error();
                 if result.is_ok() && self.subscriptions.remove(id).is_some() {
-                    self.telemetry.subscription_removed.increment(1);
+                    self.telemetry.count(names::SUBSCRIPTION_REMOVED, 1);
                 }
                 self.publish_subscriptions();
                 let _ = reply.send(result);
@@ -153,14 +154,14 @@ impl Connection {
                 let id = self.subscriptions.add(channels);
                 self.publish_subscriptions();
                 if reply.send(Ok(id)).is_ok() {
-                    self.telemetry.subscription_added.increment(1);
+                    self.telemetry.count(names::SUBSCRIPTION_ADDED, 1);
                 } else if let Some(channels) = self.subscriptions.remove(id) {
                     // The caller gave up: the server's subscription would be a phantom.
                     self.undo(&channels);
                 }
             }
             Err(err) => {
-                self.telemetry.subscription_rejected.increment(1);
+                self.telemetry.count(names::SUBSCRIPTION_REJECTED, 1);
                 match &err {
                     // Refused outright: the server holds nothing.
                     Error::JsonRpc { .. } => {}
@@ -182,7 +183,7 @@ impl Connection {
     /// reported lost.
     fn on_restored(&mut self, id: SubscriptionId, confirmed: Result<()>) {
         match confirmed {
-            Ok(()) => self.telemetry.subscription_restored.increment(1),
+            Ok(()) => self.telemetry.count(names::SUBSCRIPTION_RESTORED, 1),
             Err(Error::SubscriptionRejected { channels: missing }) => {
                 let kept: Vec<String> = self
                     .subscriptions
@@ -209,14 +210,14 @@ impl Connection {
 
     fn subscription_lost(&mut self, id: SubscriptionId, channels: Vec<String>, error: Error) {
         tracing::warn!(subscription = %id, ?channels, %error, "a subscription was not restored");
-        self.telemetry.subscription_lost.increment(1);
+        self.telemetry.count(names::SUBSCRIPTION_LOST, 1);
         self.publish_subscriptions();
         self.delivery.lifecycle(Event::SubscriptionLost { id, channels, error });
     }
 
     /// A request's deadline passed without a response.
     pub(super) fn on_expired(&mut self, id: RequestId, waiter: Waiter) {
-        self.telemetry.request_timeout.increment(1);
+        self.telemetry.count(names::REQUEST_TIMEOUT, 1);
         self.settle(&waiter);
         let after = self.pending.timeout();
         let timeout = || Error::RequestTimeout { id: id.clone(), after };
@@ -304,7 +305,7 @@ impl Connection {
             self.publish_subscriptions();
             self.shared.state.set(ConnectionState::Connected);
             self.shared.reconnects.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            self.telemetry.reconnect_success.increment(1);
+            self.telemetry.count(names::RECONNECT_SUCCESS, 1);
             tracing::info!("reconnected");
             self.delivery.lifecycle(Event::Connected);
         }

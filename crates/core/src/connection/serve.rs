@@ -42,60 +42,81 @@ impl Connection {
 
     fn poll_serve(&mut self, cx: &mut Context<'_>, ws: &mut WsStream) -> Poll<Ended> {
         for _ in 0..MAX_BATCH {
-            match self.pass(cx, ws) {
+            let pass = self.pass(cx, ws);
+            // What this pass delivered goes into the inbox in one step.
+            self.delivery.stage();
+            match pass {
                 Pass::Worked => {}
                 Pass::Idle => {
-                    self.publish_gauges();
+                    self.end_turn();
                     return Poll::Pending;
                 }
                 Pass::Ended(ended) => {
-                    self.publish_gauges();
+                    self.end_turn();
                     return Poll::Ready(ended);
                 }
             }
         }
         // Busy for a while: let other tasks run, and come straight back.
-        self.publish_gauges();
+        self.end_turn();
         cx.waker().wake_by_ref();
         Poll::Pending
     }
 
+    /// One pass: the sources that produce frames first, then the writer, then the clocks the
+    /// writer arms. Every source is polled until it has nothing more (so it has registered the
+    /// waker) unless a bound stopped it — then another pass follows.
+    /// Before the task sleeps or yields: readers are woken once for everything this turn
+    /// delivered, and the monitors see the turn's figures.
+    fn end_turn(&mut self) {
+        self.delivery.wake_readers();
+        self.publish_gauges();
+    }
+
     fn pass(&mut self, cx: &mut Context<'_>, ws: &mut WsStream) -> Pass {
-        let mut worked = self.poll_close_request(cx);
-        worked |= self.poll_commands(cx);
-        if self.delivery.is_paused() && self.delivery.poll_room(cx, self.awaiting()) {
-            worked = true;
+        self.poll_close_request(cx);
+        let commands_held_back = self.poll_commands(cx);
+        let awaited = self.awaiting();
+        if self.delivery.is_paused() {
+            self.delivery.poll_room(cx, self.awaiting());
         }
-        match self.read_frames(cx, ws) {
-            Ok(read) => worked |= read,
+        let mut again = match self.read_frames(cx, ws) {
+            Ok(capped) => capped,
             Err(ended) => return Pass::Ended(ended),
+        };
+        // Paused by the reads just now: wait for room (or find it already made).
+        if self.delivery.is_paused() {
+            again |= self.delivery.poll_room(cx, self.awaiting());
         }
-        match self.write_pass(cx, ws) {
-            Ok(wrote) => worked |= wrote,
-            Err(err) => return Pass::Ended(self.write_failed(err)),
-        }
-        worked |= self.poll_deadlines(cx);
         match self.poll_beat(cx) {
-            Ok(beat) => worked |= beat,
+            // A beat re-arms its timer: poll it again.
+            Ok(beat) => again |= beat,
             Err(ended) => return Pass::Ended(ended),
         }
+        if let Err(err) = self.write_pass(cx, ws) {
+            return Pass::Ended(self.write_failed(err));
+        }
+        // After the writer, so the deadlines of requests it just wrote are armed; an expiry
+        // may queue frames (or end a restore), so it asks for another pass.
+        again |= self.poll_deadlines(cx);
         if let Some(ended) = self.poll_timeouts(cx, ws) {
             return Pass::Ended(ended);
         }
-        if worked { Pass::Worked } else { Pass::Idle }
+        // Commands left waiting for room, or for the restores to end, may go now.
+        again |= commands_held_back && self.outbox.has_room() && matches!(self.phase, Phase::Open);
+        // A reply now awaited lets a paused reader go past the count bound: look again.
+        again |= self.delivery.is_paused() && !awaited && self.awaiting();
+        if again { Pass::Worked } else { Pass::Idle }
     }
 
     /// Starts closing once [`Client::close`](crate::Client::close) asks (or every handle is
     /// gone): frames already taken go out first, then the close frame.
-    fn poll_close_request(&mut self, cx: &mut Context<'_>) -> bool {
-        if matches!(self.phase, Phase::Closing { .. }) {
-            return false;
+    fn poll_close_request(&mut self, cx: &mut Context<'_>) {
+        if !matches!(self.phase, Phase::Closing { .. })
+            && self.shared.close.poll_requested(cx).is_ready()
+        {
+            self.begin_closing();
         }
-        if self.shared.close.poll_requested(cx).is_pending() {
-            return false;
-        }
-        self.begin_closing();
-        true
     }
 
     pub(super) fn begin_closing(&mut self) {
@@ -106,18 +127,21 @@ impl Connection {
         self.outbox.push(Outgoing::Internal(tungstenite::Message::Close(Some(frame))));
     }
 
-    /// Takes commands while the connection is open and the outbox has room.
+    /// Takes commands while the connection is open and the outbox has room; `true` when
+    /// commands may be waiting that were held back (no room, or restores in flight).
     fn poll_commands(&mut self, cx: &mut Context<'_>) -> bool {
-        let mut worked = false;
-        while matches!(self.phase, Phase::Open) && self.outbox.has_room() {
-            match self.commands.poll_recv(cx) {
+        loop {
+            match self.phase {
+                Phase::Open if self.outbox.has_room() => {}
+                Phase::Closing { .. } => return false,
+                _ => return true,
+            }
+            match self.shared.commands.poll_recv(cx) {
                 Poll::Ready(Some(command)) => self.on_command(command),
                 Poll::Ready(None) => self.begin_closing(), // every handle was dropped
-                Poll::Pending => break,
+                Poll::Pending => return false,
             }
-            worked = true;
         }
-        worked
     }
 
     fn on_command(&mut self, command: Command) {
@@ -129,17 +153,19 @@ impl Connection {
         }
     }
 
-    /// Reads what the socket has, up to a batch, while the inbox takes it.
+    /// Reads what the socket has, up to a batch, while the inbox takes it; `true` when the
+    /// batch bound stopped it (more may be readable).
     fn read_frames(&mut self, cx: &mut Context<'_>, ws: &mut WsStream) -> Result<bool, Ended> {
-        let mut read = 0;
-        while read < MAX_BATCH && !self.delivery.is_paused() {
-            let Poll::Ready(frame) = ws.poll_next_unpin(cx) else { break };
-            read += 1;
+        for _ in 0..MAX_BATCH {
+            if self.delivery.is_paused() {
+                return Ok(false);
+            }
+            let Poll::Ready(frame) = ws.poll_next_unpin(cx) else { return Ok(false) };
             if let Some(ended) = self.on_frame(frame) {
                 return Err(ended);
             }
         }
-        Ok(read > 0)
+        Ok(true)
     }
 
     /// A failed write ends the socket (a closing one quietly).
@@ -197,6 +223,7 @@ impl Connection {
     pub(super) fn awaiting(&self) -> bool {
         !self.pending.is_empty()
             || matches!(self.phase, Phase::Closing { .. })
-            || self.heartbeat.as_ref().is_some_and(super::heartbeat::Beat::awaiting)
+            || (self.heartbeat.as_ref().zip(self.config.heartbeat.as_ref()))
+                .is_some_and(|(beat, config)| beat.awaiting(config))
     }
 }

@@ -1,7 +1,7 @@
 //! The confirmed subscriptions of a client — what to restore after a reconnect — and which
 //! channels they hold, so a channel stays subscribed while any subscription still holds it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::subscription::SubscriptionId;
 
@@ -11,8 +11,8 @@ use crate::subscription::SubscriptionId;
 #[derive(Debug, Default)]
 pub(crate) struct Subscriptions {
     active: BTreeMap<SubscriptionId, Vec<String>>,
-    holders: HashMap<String, u32>,
-    in_flight: HashMap<String, u32>,
+    holders: BTreeMap<String, u32>,
+    in_flight: BTreeMap<String, u32>,
     last_id: u64,
     bytes: usize,
     /// Bumped on every change, so the list is published only when it changed.

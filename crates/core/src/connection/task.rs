@@ -1,17 +1,13 @@
 //! The connection task: what it owns, how it runs from socket to socket, and how it ends —
 //! however it ends.
 
-use std::{sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
-use tokio::{
-    sync::mpsc,
-    time::{Instant, timeout_at},
-};
+use tokio::time::{Instant, timeout_at};
 use tracing::Instrument;
 use zen_websocket_recorder::{Direction, Payload, Recorder};
 
 use super::{
-    command::Command,
     delivery::Delivery,
     failure::fail_connection,
     heartbeat::Beat,
@@ -27,12 +23,12 @@ use crate::{
     message::Message,
     monitor::{Shared, Totals},
     state::ConnectionState,
+    telemetry::names,
     telemetry::{EndLabel, Telemetry},
     transport::{Endpoint, WsStream},
 };
 
-/// Starts the task that owns `ws`; returns the command sender and, without a message handler,
-/// the inbox.
+/// Starts the task that owns `ws`; commands reach it through `shared`'s queue.
 pub(crate) fn spawn(
     ws: WsStream,
     endpoint: Endpoint,
@@ -40,26 +36,19 @@ pub(crate) fn spawn(
     shared: Arc<Shared>,
     telemetry: Telemetry,
     recorder: Option<Recorder>,
-) -> (mpsc::Sender<Command>, Option<super::Inbox>) {
-    let (commands_tx, commands) = mpsc::channel(config.outbox_capacity);
-    let (delivery, inbox) = match &config.message_handler {
-        Some(handler) => {
-            (Delivery::Handler(super::delivery::HandlerCell(Arc::clone(handler))), None)
-        }
-        None => {
-            let (delivery, inbox) = Delivery::inbox(Arc::clone(&shared));
-            (delivery, Some(inbox))
-        }
+) {
+    let delivery = match &config.message_handler {
+        Some(handler) => Delivery::Handler(super::delivery::HandlerCell(Arc::clone(handler))),
+        None => Delivery::inbox(Arc::clone(&shared)),
     };
     let span = tracing::debug_span!("zen_websocket.connection", host = %endpoint.host, port = endpoint.port);
     let connection = Connection {
         pending: Pending::new(config.request_timeout),
-        heartbeat: config.heartbeat.clone().map(Beat::new),
+        heartbeat: config.heartbeat.as_ref().map(Beat::new),
         config,
         endpoint: Arc::new(endpoint),
         shared,
         telemetry,
-        commands,
         delivery,
         subscriptions: Subscriptions::default(),
         totals: Totals::default(),
@@ -72,7 +61,6 @@ pub(crate) fn spawn(
         finished: false,
     };
     tokio::spawn(connection.run(ws).instrument(span));
-    (commands_tx, inbox)
 }
 
 /// Everything the connection task owns.
@@ -82,7 +70,6 @@ pub(super) struct Connection {
     pub(super) endpoint: Arc<Endpoint>,
     pub(super) shared: Arc<Shared>,
     pub(super) telemetry: Telemetry,
-    pub(super) commands: mpsc::Receiver<Command>,
     pub(super) delivery: Delivery,
     pub(super) pending: Pending,
     pub(super) subscriptions: Subscriptions,
@@ -120,8 +107,8 @@ pub(super) struct Retry {
     pub(super) attempts: u32,
     /// The wait a server asked for (`Retry-After`) on the last dial.
     pub(super) retry_after: Option<Duration>,
-    /// Why the last socket or dial failed.
-    pub(super) last_error: Option<Error>,
+    /// Why the last socket or dial failed (boxed: rarely there, and large).
+    pub(super) last_error: Option<Box<Error>>,
     /// When the current socket came up.
     pub(super) up_since: Instant,
 }
@@ -153,37 +140,48 @@ pub(super) enum Teardown {
 }
 
 impl Connection {
-    async fn run(mut self, mut ws: WsStream) {
-        self.on_socket_up();
-        loop {
-            match self.serve(&mut ws).await {
-                Ended::Closed => {
-                    drop(ws);
-                    let deadline = self.close_deadline();
-                    let told = Event::Disconnected {
-                        reason: DisconnectReason::ClientClosed,
-                        will_retry: false,
-                    };
-                    self.telemetry.disconnected(EndLabel::ClientClosed);
-                    self.finish(Some(told), deadline).await;
-                    return;
-                }
-                Ended::Lost { reason, teardown } => {
-                    Box::pin(self.teardown(&mut ws, teardown)).await;
-                    drop(ws);
-                    if !Box::pin(self.on_lost(reason)).await {
-                        return;
+    /// The task's whole life, from socket to socket.
+    ///
+    /// Not an `async fn`: an `async fn` moves its arguments into the future's locals and keeps
+    /// room for both copies, which would double the largest part of every idle connection
+    /// (the connection and its socket). An `async move` block uses them where they are.
+    fn run(self, ws: WsStream) -> impl Future<Output = ()> + Send {
+        let (mut connection, mut ws) = (self, ws);
+        async move {
+            connection.on_socket_up();
+            loop {
+                match connection.serve(&mut ws).await {
+                    Ended::Closed => {
+                        drop(ws);
+                        // Boxed, like every rare step: the live task should not carry its size.
+                        return Box::pin(connection.close_for_good()).await;
                     }
-                    // Boxed: re-dialling is rare, and the live task should not carry its size.
-                    match Box::pin(self.reconnect()).await {
-                        Some(restored) => ws = restored,
-                        None => return,
+                    Ended::Lost { reason, teardown } => {
+                        Box::pin(connection.teardown(&mut ws, teardown)).await;
+                        drop(ws);
+                        if !Box::pin(connection.on_lost(reason)).await {
+                            return;
+                        }
+                        match Box::pin(connection.reconnect()).await {
+                            Some(restored) => ws = restored,
+                            None => return,
+                        }
+                        connection.on_socket_up();
+                        connection.begin_restore();
                     }
-                    self.on_socket_up();
-                    self.begin_restore();
                 }
             }
         }
+    }
+
+    /// The end after [`Client::close`](crate::Client::close): the recording flushed within the
+    /// close deadline, then the final `Disconnected`.
+    async fn close_for_good(&mut self) {
+        let deadline = self.close_deadline();
+        let told =
+            Event::Disconnected { reason: DisconnectReason::ClientClosed, will_retry: false };
+        self.telemetry.disconnected(EndLabel::ClientClosed);
+        self.finish(Some(told), deadline).await;
     }
 
     /// When the close handshake must be over (also bounds flushing the recording).
@@ -216,9 +214,10 @@ impl Connection {
         let Some(beat) = &mut self.heartbeat else {
             return;
         };
-        beat.restart();
-        if *beat.kind() == HeartbeatKind::Deribit {
-            let params = serde_json::json!({"interval": beat.deribit_interval_secs()});
+        let Some(config) = self.config.heartbeat.as_ref() else { return };
+        beat.restart(config);
+        if config.kind == HeartbeatKind::Deribit {
+            let params = serde_json::json!({"interval": Beat::deribit_interval_secs(config)});
             self.internal_request(
                 "public/set_heartbeat",
                 params,
@@ -305,8 +304,7 @@ impl Connection {
     pub(super) async fn finish(&mut self, told: Option<Event>, deadline: Instant) {
         self.shared.state.set(ConnectionState::Disconnected);
         self.fail_waiting();
-        self.commands.close();
-        while let Ok(command) = self.commands.try_recv() {
+        for command in self.shared.commands.close() {
             command.refuse(|| Error::NotConnected(ConnectionState::Disconnected));
         }
         self.publish_gauges();
@@ -360,7 +358,7 @@ impl Connection {
         if let Some(recorder) = &self.recorder {
             let dropped = recorder.dropped();
             if dropped > self.recording_dropped {
-                self.telemetry.recording_dropped.increment(dropped - self.recording_dropped);
+                self.telemetry.count(names::RECORDING_DROPPED, dropped - self.recording_dropped);
                 self.recording_dropped = dropped;
             }
         }

@@ -15,6 +15,7 @@ use super::{
 use crate::{
     error::{Error, Result},
     message::Message,
+    telemetry::names,
     transport::WsStream,
 };
 
@@ -62,7 +63,7 @@ impl Connection {
         match item {
             Outgoing::Send { message, ack } => {
                 if ack.is_closed() {
-                    self.telemetry.request_abandoned.increment(1);
+                    self.telemetry.count(names::REQUEST_ABANDONED, 1);
                     return None;
                 }
                 self.on_written(&message);
@@ -81,12 +82,12 @@ impl Connection {
         let OutRequest { id, frame, waiter, deadline } = request;
         if waiter.is_abandoned() {
             self.settle(&waiter);
-            self.telemetry.request_abandoned.increment(1);
+            self.telemetry.count(names::REQUEST_ABANDONED, 1);
             return None;
         }
         if deadline <= tokio::time::Instant::now() {
             // Its time ran out before it reached the socket: never write it.
-            self.telemetry.request_abandoned.increment(1);
+            self.telemetry.count(names::REQUEST_ABANDONED, 1);
             self.on_expired(id, waiter);
             return None;
         }

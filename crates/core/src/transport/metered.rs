@@ -1,5 +1,5 @@
-//! A byte stream that counts what it writes, so the connection task can tell a slow write from
-//! a write that makes no progress at all.
+//! The byte stream under a connection: it counts what it writes, so the connection task can
+//! tell a slow write from a write that makes no progress at all, and reads ahead during bursts.
 
 use std::{
     io,
@@ -9,16 +9,20 @@ use std::{
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// Wraps a transport and counts the bytes the operating system accepted for sending.
+use super::read_ahead::ReadAhead;
+
+/// Wraps a transport: counts the bytes the operating system accepted for sending, and reads
+/// ahead in large chunks while a burst lasts (see [`ReadAhead`]).
 #[derive(Debug)]
 pub(crate) struct Metered<T> {
     inner: T,
     written: u64,
+    ahead: ReadAhead,
 }
 
 impl<T> Metered<T> {
     pub(crate) fn new(inner: T) -> Self {
-        Self { inner, written: 0 }
+        Self { inner, written: 0, ahead: ReadAhead::default() }
     }
 
     /// The wrapped transport.
@@ -39,7 +43,8 @@ impl<T: AsyncRead + Unpin> AsyncRead for Metered<T> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+        let this = self.get_mut();
+        this.ahead.poll_read(&mut this.inner, cx, buf)
     }
 }
 

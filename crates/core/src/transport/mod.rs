@@ -3,6 +3,7 @@
 mod dial;
 mod endpoint;
 mod metered;
+mod read_ahead;
 mod retry_after;
 pub(crate) mod tls;
 

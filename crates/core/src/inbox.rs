@@ -1,0 +1,286 @@
+//! The inbox: events the connection task hands to readers, a batch at a time, bounded by count
+//! and by bytes.
+//!
+//! The task appends everything one wake-up produced under one lock and wakes the readers once;
+//! a reader takes up to a batch under one lock and gives the batch's charge back with one
+//! atomic operation per counter. No lock or wake-up per message on either side.
+
+use std::{
+    collections::VecDeque,
+    sync::{
+        Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicBool, AtomicUsize, Ordering, fence},
+    },
+    task::{Context, Poll, Waker},
+};
+
+use futures_util::task::AtomicWaker;
+
+use crate::{event::Event, message::Message};
+
+/// Bytes an inbox event is charged beyond its payload: the event and its slot in the queue.
+pub(crate) const INBOX_ENTRY_BYTES: usize = 64;
+
+/// What a lifecycle event is charged against the inbox's byte bound.
+const LIFECYCLE_BYTES: usize = 256;
+
+/// An event in the inbox. Data messages are kept small; the rare lifecycle events are boxed.
+#[derive(Debug)]
+pub(crate) enum Delivered {
+    /// A data message.
+    Message(Message),
+    /// A lifecycle event.
+    Lifecycle(Box<Event>),
+}
+
+impl Delivered {
+    pub(crate) fn new(event: Event) -> Self {
+        match event {
+            Event::Message(message) => Self::Message(message),
+            other => Self::Lifecycle(Box::new(other)),
+        }
+    }
+
+    /// What this event is charged against the inbox bound.
+    pub(crate) fn cost(&self) -> usize {
+        match self {
+            Self::Message(message) => message.len() + INBOX_ENTRY_BYTES,
+            Self::Lifecycle(_) => LIFECYCLE_BYTES,
+        }
+    }
+
+    pub(crate) fn into_event(self) -> Event {
+        match self {
+            Self::Message(message) => Event::Message(message),
+            Self::Lifecycle(event) => *event,
+        }
+    }
+}
+
+/// The queue between the connection task and the readers, with its bounds.
+#[derive(Debug)]
+pub(crate) struct Inbox {
+    queue: Mutex<Queue>,
+    len: AtomicUsize,
+    bytes: AtomicUsize,
+    capacity: usize,
+    max_bytes: usize,
+    /// Set while the connection task waits for room; a reader taking events then wakes it.
+    waiting: AtomicBool,
+    room: AtomicWaker,
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    events: VecDeque<Delivered>,
+    /// Readers waiting for events (one entry per waiting task).
+    readers: Vec<Waker>,
+    /// Set when the connection task has ended: nothing more will come.
+    closed: bool,
+}
+
+impl Inbox {
+    pub(crate) fn new(capacity: usize, max_bytes: usize) -> Self {
+        Self {
+            queue: Mutex::default(),
+            len: AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
+            capacity,
+            max_bytes,
+            waiting: AtomicBool::new(false),
+            room: AtomicWaker::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        // Nothing panics while holding the lock; recover the queue if something ever does.
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The count and bytes charged right now.
+    pub(crate) fn load(&self) -> (usize, usize) {
+        (self.len.load(Ordering::Acquire), self.bytes.load(Ordering::Acquire))
+    }
+
+    /// Whether an event costing `cost` fits next to `len` events of `bytes`: within the count
+    /// bound (or past it, when `overflow`) and within the byte bound (or into an empty inbox).
+    pub(crate) fn fits(&self, (len, bytes): (usize, usize), cost: usize, overflow: bool) -> bool {
+        let fits_bytes = len == 0 || bytes.saturating_add(cost) <= self.max_bytes;
+        fits_bytes && (len < self.capacity || overflow)
+    }
+
+    /// Appends `batch` (costing `cost` in all); with `wake`, wakes the waiting readers too
+    /// (otherwise [`Self::wake_readers`] must follow). Only the connection task appends.
+    pub(crate) fn push(&self, batch: &mut Vec<Delivered>, cost: usize, wake: bool) {
+        if batch.is_empty() {
+            return;
+        }
+        self.len.fetch_add(batch.len(), Ordering::AcqRel);
+        self.bytes.fetch_add(cost, Ordering::AcqRel);
+        let readers = {
+            let mut queue = self.lock();
+            queue.events.extend(batch.drain(..));
+            if wake { std::mem::take(&mut queue.readers) } else { Vec::new() }
+        };
+        readers.into_iter().for_each(Waker::wake);
+    }
+
+    /// Wakes the readers waiting for events that are there.
+    pub(crate) fn wake_readers(&self) {
+        let readers = {
+            let mut queue = self.lock();
+            if queue.events.is_empty() {
+                return;
+            }
+            std::mem::take(&mut queue.readers)
+        };
+        readers.into_iter().for_each(Waker::wake);
+    }
+
+    /// Moves up to `limit` events into `into`; `Ready(0)` once the inbox is closed and empty.
+    /// Registers the reader to be woken when nothing is there yet.
+    pub(crate) fn poll_take(
+        &self,
+        cx: &mut Context<'_>,
+        into: &mut impl Extend<Delivered>,
+        limit: usize,
+    ) -> Poll<usize> {
+        let mut queue = self.lock();
+        let take = queue.events.len().min(limit.max(1));
+        if take == 0 {
+            if queue.closed {
+                return Poll::Ready(0);
+            }
+            if !queue.readers.iter().any(|reader| reader.will_wake(cx.waker())) {
+                queue.readers.push(cx.waker().clone());
+            }
+            return Poll::Pending;
+        }
+        let mut cost = 0;
+        into.extend(queue.events.drain(..take).inspect(|delivered| cost += delivered.cost()));
+        let more = !queue.events.is_empty();
+        let readers = if more { std::mem::take(&mut queue.readers) } else { Vec::new() };
+        drop(queue);
+        // Whoever else waits gets a turn at what is left.
+        readers.into_iter().for_each(Waker::wake);
+        self.release(take, cost);
+        Poll::Ready(take)
+    }
+
+    /// Returns events a reader took but never handed out to the front of the queue, in order,
+    /// charged again.
+    pub(crate) fn put_back(&self, taken: VecDeque<Delivered>) {
+        let cost: usize = taken.iter().map(Delivered::cost).sum();
+        self.len.fetch_add(taken.len(), Ordering::AcqRel);
+        self.bytes.fetch_add(cost, Ordering::AcqRel);
+        let readers = {
+            let mut queue = self.lock();
+            for delivered in taken.into_iter().rev() {
+                queue.events.push_front(delivered);
+            }
+            std::mem::take(&mut queue.readers)
+        };
+        readers.into_iter().for_each(Waker::wake);
+    }
+
+    /// Gives the charge of `count` events (`cost` bytes) back, waking the connection task if it
+    /// waits for room.
+    fn release(&self, count: usize, cost: usize) {
+        self.len.fetch_sub(count, Ordering::AcqRel);
+        self.bytes.fetch_sub(cost, Ordering::AcqRel);
+        // Pairs with the fence in `wait_for_room`: either this load sees `waiting`, or the
+        // task's check after its store sees the room just made (no lost wake-up).
+        fence(Ordering::SeqCst);
+        if self.waiting.load(Ordering::Relaxed) {
+            self.room.wake();
+        }
+    }
+
+    /// Registers the connection task to be woken when a reader takes events. Call, then check
+    /// again.
+    pub(crate) fn wait_for_room(&self, cx: &mut Context<'_>) {
+        self.room.register(cx.waker());
+        self.waiting.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+    }
+
+    /// The task no longer waits for room.
+    pub(crate) fn stop_waiting(&self) {
+        self.waiting.store(false, Ordering::Release);
+    }
+
+    /// Whether the bytes charged exceed the byte bound.
+    pub(crate) fn over_budget(&self) -> bool {
+        self.bytes.load(Ordering::Acquire) > self.max_bytes
+    }
+
+    /// No more events will come: readers get what is left, then the end.
+    pub(crate) fn close(&self) {
+        let readers = {
+            let mut queue = self.lock();
+            queue.closed = true;
+            std::mem::take(&mut queue.readers)
+        };
+        readers.into_iter().for_each(Waker::wake);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::Acquire)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        sync::Arc,
+        task::{Wake, Waker},
+    };
+
+    use super::*;
+
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn text(n: usize) -> Delivered {
+        Delivered::Message(Message::from("x".repeat(n)))
+    }
+
+    #[test]
+    fn batches_go_in_and_out_with_their_charge() {
+        let inbox = Inbox::new(4, 1 << 20);
+        let woken = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&woken));
+        let mut cx = Context::from_waker(&waker);
+        let mut out: Vec<Delivered> = Vec::new();
+        assert!(inbox.poll_take(&mut cx, &mut out, 10).is_pending());
+        let mut batch = vec![text(10), text(20), text(30)];
+        inbox.push(&mut batch, 10 + 20 + 30 + 3 * INBOX_ENTRY_BYTES, true);
+        assert_eq!(woken.0.load(Ordering::SeqCst), 1, "one wake-up for the batch");
+        assert_eq!(inbox.load(), (3, 60 + 3 * INBOX_ENTRY_BYTES));
+        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2), Poll::Ready(2));
+        assert_eq!(inbox.load(), (1, 30 + INBOX_ENTRY_BYTES));
+        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2), Poll::Ready(1));
+        inbox.close();
+        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2), Poll::Ready(0));
+        assert_eq!(out.len(), 3);
+    }
+
+    #[test]
+    fn bounds_by_count_unless_overflowing_and_always_by_bytes() {
+        let inbox = Inbox::new(2, 1000);
+        assert!(inbox.fits((1, 100), 100, false));
+        assert!(!inbox.fits((2, 100), 100, false));
+        assert!(inbox.fits((2, 100), 100, true));
+        assert!(!inbox.fits((2, 950), 100, true));
+        assert!(inbox.fits((0, 0), 5000, false), "one oversized event goes into an empty inbox");
+    }
+}
