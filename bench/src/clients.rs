@@ -1,10 +1,12 @@
-//! How each side connects: zen's `Client`, and raw tokio-tungstenite the way a user would write
-//! it (TCP with `TCP_NODELAY`, optional rustls, `client_async` with tungstenite's defaults).
+//! Who is measured, and how zen's `Client` and raw tokio-tungstenite connect: raw the way a user
+//! would write it (TCP with `TCP_NODELAY`, optional rustls, `client_async` with tungstenite's
+//! defaults). The peers connect in [`crate::ez`] and [`crate::scripts`].
 
 use std::net::{IpAddr, Ipv4Addr};
 
 use anyhow::Context;
 use rustls::pki_types::ServerName;
+use serde::Serialize;
 use tokio::{
     io::{AsyncRead, AsyncWrite},
     net::TcpStream,
@@ -12,6 +14,51 @@ use tokio::{
 use tokio_rustls::{TlsConnector, client::TlsStream};
 use tokio_tungstenite::{WebSocketStream, client_async};
 use zen_websocket_core::{Client, Config};
+
+/// Whose samples: zen, the raw baseline, or one of the peers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Contender {
+    /// zen-websocket's `Client`.
+    Zen,
+    /// Raw tokio-tungstenite.
+    Raw,
+    /// ezsockets, the other reconnecting Rust client ([`crate::ez`]).
+    Ezsockets,
+    /// Python `websockets` ([`crate::scripts`]).
+    Python,
+    /// Node `ws` ([`crate::scripts`]).
+    Node,
+}
+
+impl Contender {
+    /// Every contender, in the order the table and the chart show them.
+    pub(crate) const ALL: [Self; 5] =
+        [Self::Zen, Self::Raw, Self::Ezsockets, Self::Python, Self::Node];
+    /// The peers.
+    pub(crate) const PEERS: [Self; 3] = [Self::Ezsockets, Self::Python, Self::Node];
+
+    /// The column name.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Zen => "zen",
+            Self::Raw => "raw",
+            Self::Ezsockets => "ezsockets",
+            Self::Python => "python",
+            Self::Node => "node",
+        }
+    }
+}
+
+/// `contenders` turned left by `round`, so that each goes first in turn.
+pub(crate) fn rotated(contenders: &[Contender], round: usize) -> Vec<Contender> {
+    let mut order = contenders.to_vec();
+    if !order.is_empty() {
+        let turn = round % order.len();
+        order.rotate_left(turn);
+    }
+    order
+}
 
 /// zen's configuration for every row: the defaults, except that a connection the server ends
 /// is not re-dialled (a re-dial would start another flood and disturb the next sample).
@@ -78,4 +125,18 @@ where
     let (ws, _response) =
         Box::pin(client_async(url, stream)).await.context("raw: WebSocket upgrade")?;
     Ok(ws)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_contender_goes_first_in_turn() {
+        let all = [Contender::Zen, Contender::Raw, Contender::Node];
+        assert_eq!(rotated(&all, 0), all);
+        assert_eq!(rotated(&all, 1), [Contender::Raw, Contender::Node, Contender::Zen]);
+        assert_eq!(rotated(&all, 3), all);
+        assert!(rotated(&[], 1).is_empty());
+    }
 }

@@ -1,38 +1,96 @@
 //! Inbound flood throughput: the server writes `count` text messages as fast as it can, the
-//! client counts them. zen and raw take turns against the same server.
+//! client counts them. zen (through one of its consumer paths), raw and — on the rows that
+//! say so — the peers take turns against the same server.
 
-use std::time::{Duration, Instant};
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Instant,
+};
 
 use anyhow::{bail, ensure};
 use futures_util::StreamExt;
 use serde::Serialize;
-use tokio::runtime::Handle;
+use tokio::{runtime::Handle, sync::Notify};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
-use zen_websocket_core::Event;
+use zen_websocket_core::{Config, Event};
 
-use crate::{clients, servers};
+use crate::{
+    clients::{self, Contender},
+    events, ez,
+    scripts::{Peers, Script},
+    servers,
+};
 
-/// One flood row: message size and how many messages a sample receives.
+/// How zen's side of a row takes its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Path {
+    /// `client.recv()`, one event per call (the default path).
+    Recv,
+    /// `Config::message_handler`: the connection task calls a closure for each event.
+    Handler,
+    /// `client.events()` and `Events::recv_many`, a batch per call ([`crate::events`]).
+    RecvMany,
+}
+
+/// One flood row.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Spec {
-    /// The row's name in the table.
+    /// The row's name in the table, after `flood `.
     pub(crate) label: &'static str,
     /// Payload bytes per message.
     pub(crate) size: usize,
-    /// Messages per sample, chosen so that a zen sample takes 2–5 s on a 2-core machine (raw,
-    /// faster, takes less).
+    /// Messages per sample: a zen or raw sample takes from a third of a second to 1½ s on a
+    /// 2-core machine (Python's 64 B sample about 13 s).
     pub(crate) count: usize,
+    /// zen's consumer path.
+    pub(crate) path: Path,
+    /// Whether ezsockets, Python and Node join the row.
+    pub(crate) peers: bool,
 }
 
-/// The flood rows.
-pub(crate) const SPECS: [Spec; 2] = [
-    Spec { label: "64 B", size: 64, count: 3_000_000 },
-    Spec { label: "16 KiB", size: 16 << 10, count: 160_000 },
+impl Spec {
+    /// The same row with `count / divisor` messages (`--quick`).
+    pub(crate) fn scaled(self, divisor: usize) -> Self {
+        Self { count: (self.count / divisor).max(1), ..self }
+    }
+
+    /// Who takes part, in the first round's order.
+    fn contenders(self) -> Vec<Contender> {
+        let mut who = vec![Contender::Zen, Contender::Raw];
+        if self.peers {
+            who.extend(Contender::PEERS);
+        }
+        who
+    }
+}
+
+/// Messages per 64 B sample.
+const N64: usize = 3_000_000;
+
+/// The `recv_many` row's name.
+const RECV_MANY: &str = "64 B recv_many";
+
+/// The flood rows on the multi-thread runtime.
+pub(crate) const SPECS: [Spec; 4] = [
+    Spec { label: "64 B", size: 64, count: N64, path: Path::Recv, peers: true },
+    Spec { label: "64 B handler", size: 64, count: N64, path: Path::Handler, peers: false },
+    Spec { label: RECV_MANY, size: 64, count: N64, path: Path::RecvMany, peers: false },
+    Spec { label: "16 KiB", size: 16 << 10, count: 160_000, path: Path::Recv, peers: false },
 ];
 
-/// The recording row: zen with [`Config::record_to`](zen_websocket_core::Config::record_to)
-/// against zen without it, on a 64 B flood (smaller, so the file stays around 50 MB).
-pub(crate) const RECORDING: Spec = Spec { label: "64 B", size: 64, count: 300_000 };
+/// The row on a `current_thread` runtime (clients and server on its one thread).
+pub(crate) const CURRENT_THREAD: Spec =
+    Spec { label: "64 B current_thread", size: 64, count: N64, path: Path::Recv, peers: false };
+
+/// The recording row: zen with [`Config::record_to`] against zen without it, on a 64 B flood
+/// (smaller, so the file stays around 50 MB).
+pub(crate) const RECORDING: Spec =
+    Spec { label: "64 B", size: 64, count: 300_000, path: Path::Recv, peers: false };
 
 /// Every sample of one flood row, in seconds per `count` messages.
 #[derive(Debug, Clone, Serialize)]
@@ -43,27 +101,27 @@ pub(crate) struct FloodResult {
     pub(crate) size: usize,
     /// Messages per sample.
     pub(crate) count: usize,
-    /// zen's samples.
-    pub(crate) zen_secs: Vec<f64>,
-    /// Raw tokio-tungstenite's samples.
-    pub(crate) raw_secs: Vec<f64>,
+    /// zen's consumer path.
+    pub(crate) path: Path,
+    /// The samples of each contender.
+    pub(crate) secs: BTreeMap<Contender, Vec<f64>>,
 }
 
-impl FloodResult {
-    /// A result for `spec` with no samples yet.
-    fn empty(spec: Spec) -> Self {
-        Self {
-            label: spec.label,
-            size: spec.size,
-            count: spec.count,
-            zen_secs: Vec::new(),
-            raw_secs: Vec::new(),
-        }
-    }
+/// The recording row's samples, in seconds per `count` messages, `close()` included.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RecordingResult {
+    /// The row's name.
+    pub(crate) label: &'static str,
+    /// Messages per sample.
+    pub(crate) count: usize,
+    /// zen with `record_to`.
+    pub(crate) on_secs: Vec<f64>,
+    /// zen without it.
+    pub(crate) off_secs: Vec<f64>,
 }
 
-/// Runs `repeats` samples of each client against one flood server (on `server`), alternating
-/// which goes first.
+/// Runs `repeats` rounds against one flood server (on `server`); each round every contender
+/// takes one sample, and each goes first in turn.
 ///
 /// # Errors
 ///
@@ -72,25 +130,23 @@ pub(crate) async fn run(
     spec: Spec,
     repeats: usize,
     server: &Handle,
+    peers: &Peers,
 ) -> anyhow::Result<FloodResult> {
     let payload = Utf8Bytes::from(payload(spec.size));
     let (port, server) = servers::spawn_flood(server, payload, spec.count)?;
-    let mut result = FloodResult::empty(spec);
+    let mut secs: BTreeMap<Contender, Vec<f64>> = BTreeMap::new();
     for round in 0..repeats {
-        if round % 2 == 0 {
-            result.zen_secs.push(zen(port, spec).await?.as_secs_f64());
-            result.raw_secs.push(raw(port, spec).await?.as_secs_f64());
-        } else {
-            result.raw_secs.push(raw(port, spec).await?.as_secs_f64());
-            result.zen_secs.push(zen(port, spec).await?.as_secs_f64());
+        for who in clients::rotated(&spec.contenders(), round) {
+            let took = Box::pin(sample(who, port, spec, peers)).await?;
+            secs.entry(who).or_default().push(took);
         }
     }
     server.abort();
-    Ok(result)
+    Ok(FloodResult { label: spec.label, size: spec.size, count: spec.count, path: spec.path, secs })
 }
 
 /// Runs `repeats` samples of zen recording into `file` and of zen not recording, against one
-/// flood server; the result's `zen_secs` are the recording samples, `raw_secs` the others.
+/// flood server.
 ///
 /// # Errors
 ///
@@ -100,14 +156,15 @@ pub(crate) async fn run_recording(
     repeats: usize,
     server: &Handle,
     file: &std::path::Path,
-) -> anyhow::Result<FloodResult> {
+) -> anyhow::Result<RecordingResult> {
     let payload = Utf8Bytes::from(payload(spec.size));
     let (port, server) = servers::spawn_flood(server, payload, spec.count)?;
     let recording = || clients::zen_config().record_to(file);
-    let mut result = FloodResult::empty(spec);
+    let mut result =
+        RecordingResult { label: spec.label, count: spec.count, on_secs: vec![], off_secs: vec![] };
     for _ in 0..repeats {
-        result.raw_secs.push(zen_with(port, spec, clients::zen_config()).await?.as_secs_f64());
-        result.zen_secs.push(zen_with(port, spec, recording()).await?.as_secs_f64());
+        result.off_secs.push(zen_recv(port, spec, clients::zen_config(), true).await?);
+        result.on_secs.push(zen_recv(port, spec, recording(), true).await?);
     }
     server.abort();
     let _ = std::fs::remove_file(file);
@@ -121,17 +178,29 @@ pub(crate) fn payload(size: usize) -> String {
     format!("{head}{}{tail}", "x".repeat(fill))
 }
 
-/// One zen sample: connect, then receive `count` messages.
-async fn zen(port: u16, spec: Spec) -> anyhow::Result<Duration> {
-    zen_with(port, spec, clients::zen_config()).await
+/// One sample of `who`, in seconds.
+async fn sample(who: Contender, port: u16, spec: Spec, peers: &Peers) -> anyhow::Result<f64> {
+    match who {
+        Contender::Zen => match spec.path {
+            Path::Recv => zen_recv(port, spec, clients::zen_config(), false).await,
+            Path::Handler => zen_handler(port, spec).await,
+            Path::RecvMany => zen_recv_many(port, spec).await,
+        },
+        Contender::Raw => raw(port, spec).await,
+        Contender::Ezsockets => ez::flood(port, spec).await,
+        Contender::Python => peers.flood(Script::Python, port, spec).await,
+        Contender::Node => peers.flood(Script::Node, port, spec).await,
+    }
 }
 
-/// One zen sample with `config`; the time includes closing (which writes out a recording).
-async fn zen_with(
+/// zen through `recv()`: connect, then receive `count` messages. With `include_close` the
+/// clock also runs through `close()` (which writes out a recording).
+async fn zen_recv(
     port: u16,
     spec: Spec,
-    config: zen_websocket_core::Config,
-) -> anyhow::Result<Duration> {
+    config: Config,
+    include_close: bool,
+) -> anyhow::Result<f64> {
     let started = Instant::now();
     let client = clients::zen(&clients::url(false, port), config).await?;
     let (mut received, mut bytes) = (0, 0);
@@ -144,14 +213,90 @@ async fn zen_with(
             other => bail!("zen: got {other:?} after {received} messages"),
         }
     }
+    let mut elapsed = started.elapsed();
     client.close().await?;
-    let elapsed = started.elapsed();
+    if include_close {
+        elapsed = started.elapsed();
+    }
     ensure!(bytes == spec.count * spec.size, "zen: {bytes} bytes received");
-    Ok(elapsed)
+    Ok(elapsed.as_secs_f64())
 }
 
-/// One raw sample: connect, then receive `count` messages.
-async fn raw(port: u16, spec: Spec) -> anyhow::Result<Duration> {
+/// What the message handler has counted; `done` is notified at the `target`th message and
+/// when the connection ends.
+#[derive(Debug, Default)]
+struct Tally {
+    received: AtomicUsize,
+    bytes: AtomicUsize,
+    done: Notify,
+}
+
+impl Tally {
+    fn count(&self, event: Event, target: usize) {
+        match event {
+            Event::Message(message) => {
+                self.bytes.fetch_add(message.len(), Ordering::Relaxed);
+                if self.received.fetch_add(1, Ordering::Relaxed) + 1 == target {
+                    self.done.notify_one();
+                }
+            }
+            Event::Disconnected { .. } | Event::ReconnectFailed { .. } => self.done.notify_one(),
+            _ => {}
+        }
+    }
+}
+
+/// zen through `Config::message_handler`: a closure that counts, and wakes the measuring task
+/// at the `count`th message.
+async fn zen_handler(port: u16, spec: Spec) -> anyhow::Result<f64> {
+    let tally = Arc::new(Tally::default());
+    let counting = Arc::clone(&tally);
+    let target = spec.count;
+    let config = clients::zen_config().message_handler(move |event| counting.count(event, target));
+    let started = Instant::now();
+    let client = clients::zen(&clients::url(false, port), config).await?;
+    tally.done.notified().await;
+    let elapsed = started.elapsed();
+    client.close().await?;
+    let received = tally.received.load(Ordering::Relaxed);
+    ensure!(received == spec.count, "zen: the connection ended after {received} messages");
+    let bytes = tally.bytes.load(Ordering::Relaxed);
+    ensure!(bytes == spec.count * spec.size, "zen: {bytes} bytes received");
+    Ok(elapsed.as_secs_f64())
+}
+
+/// zen through `client.events()`: `recv_many` into a reused buffer.
+async fn zen_recv_many(port: u16, spec: Spec) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let client = clients::zen(&clients::url(false, port), clients::zen_config()).await?;
+    let mut reader = events::reader(&client);
+    let mut batch = Vec::with_capacity(events::BATCH);
+    let (mut received, mut bytes) = (0, 0);
+    while received < spec.count {
+        if events::recv_many(&mut reader, &mut batch, events::BATCH).await == 0 {
+            bail!("zen: the events ended after {received} messages");
+        }
+        for event in batch.drain(..) {
+            match event {
+                Event::Message(message) => {
+                    received += 1;
+                    bytes += message.len();
+                }
+                // The server closes right after the last message: its event may share the batch.
+                _ if received == spec.count => {}
+                other => bail!("zen: got {other:?} after {received} messages"),
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    drop(reader);
+    client.close().await?;
+    ensure!(bytes == spec.count * spec.size, "zen: {bytes} bytes received");
+    Ok(elapsed.as_secs_f64())
+}
+
+/// Raw: connect, then receive `count` messages.
+async fn raw(port: u16, spec: Spec) -> anyhow::Result<f64> {
     let started = Instant::now();
     let mut ws = clients::raw_plain(port).await?;
     let (mut received, mut bytes) = (0, 0);
@@ -168,7 +313,7 @@ async fn raw(port: u16, spec: Spec) -> anyhow::Result<Duration> {
     // The server closed after the last message; answering is enough.
     let _ = ws.close(None).await;
     ensure!(bytes == spec.count * spec.size, "raw: {bytes} bytes received");
-    Ok(elapsed)
+    Ok(elapsed.as_secs_f64())
 }
 
 #[cfg(test)]
@@ -182,5 +327,13 @@ mod tests {
             assert_eq!(text.len(), size);
             assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok());
         }
+    }
+
+    #[test]
+    fn quick_rows_take_a_tenth() {
+        let quick = SPECS[0].scaled(10);
+        assert_eq!((quick.count, quick.size, quick.peers), (300_000, 64, true));
+        assert_eq!(SPECS[0].contenders().len(), 5);
+        assert_eq!(SPECS[3].contenders(), [Contender::Zen, Contender::Raw]);
     }
 }

@@ -46,6 +46,14 @@ impl Kind {
         }
     }
 
+    /// The same client among the contenders of the table.
+    pub(crate) fn contender(self) -> crate::clients::Contender {
+        match self {
+            Self::Zen => crate::clients::Contender::Zen,
+            Self::Raw => crate::clients::Contender::Raw,
+        }
+    }
+
     fn parse(name: &str) -> anyhow::Result<Self> {
         match name {
             "zen" => Ok(Self::Zen),

@@ -17,7 +17,7 @@ use crate::{
     proc,
 };
 
-/// Connection counts of the memory rows.
+/// Connection counts of the memory rows (`--quick` keeps the first).
 pub(crate) const COUNTS: [usize; 2] = [1_000, 10_000];
 /// File descriptors a process needs beyond one per connection (runtime, stdio, slack).
 const FD_MARGIN: u64 = 256;
@@ -37,16 +37,16 @@ pub(crate) struct IdleResult {
     pub(crate) skipped: Option<String>,
 }
 
-/// Runs every memory row; the CA goes to `out_dir/ca.pem`.
+/// Runs the memory rows for each of `counts`; the CA goes to `out_dir/ca.pem`.
 ///
 /// # Errors
 ///
 /// When a child cannot start or fails.
-pub(crate) fn run(out_dir: &Path) -> anyhow::Result<Vec<IdleResult>> {
+pub(crate) fn run(out_dir: &Path, counts: &[usize]) -> anyhow::Result<Vec<IdleResult>> {
     let limit = proc::open_file_limit();
     let server = ServerChild::start(&out_dir.join("ca.pem"))?;
     let mut results = Vec::new();
-    for count in COUNTS {
+    for &count in counts {
         for secure in [false, true] {
             for kind in [Kind::Zen, Kind::Raw] {
                 let mut row = IdleResult {

@@ -23,6 +23,12 @@ pub(crate) struct Setup {
     pub(crate) runtime: String,
     /// Samples per measurement.
     pub(crate) repeats: usize,
+    /// `--quick`: a tenth of the messages, idle rows at 1,000 connections only.
+    pub(crate) quick: bool,
+    /// `--only`: the rows whose names hold this text, when given.
+    pub(crate) only: Option<String>,
+    /// The script peers' versions, as their interpreters printed them.
+    pub(crate) peers: Vec<String>,
 }
 
 /// Writes `results.json` to `path`.
@@ -49,6 +55,9 @@ pub(crate) fn write(
         },
         "runtime": setup.runtime,
         "repeats": setup.repeats,
+        "quick": setup.quick,
+        "only": setup.only,
+        "peers": setup.peers,
         "elapsed_secs": elapsed.as_secs_f64(),
         "rows": rows,
         "samples": results,
@@ -64,6 +73,11 @@ pub(crate) fn write(
 fn git(args: &[&str]) -> Option<String> {
     let output = Command::new("git").args(args).output().ok()?;
     output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// Now as `YYYY-MM-DDThh:mm:ssZ`.
+pub(crate) fn now() -> String {
+    rfc3339(SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs())
 }
 
 /// Seconds since 1970 as `YYYY-MM-DDThh:mm:ssZ` (UTC; the civil-from-days algorithm).

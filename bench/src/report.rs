@@ -1,9 +1,13 @@
-//! The table: medians of the samples, ratios to raw, and the targets they are held to.
+//! The table: medians of the samples, ratios to raw and to each peer, and the targets they are
+//! held to.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::{
-    flood::FloodResult,
+    clients::Contender,
+    flood::{FloodResult, RecordingResult},
     memory::IdleResult,
     rtt::{Percentiles, RttResult},
 };
@@ -15,17 +19,17 @@ const RTT_P50_MAX_RATIO: f64 = 1.10;
 /// What an idle `ws` connection may cost zen, in KiB.
 const IDLE_WS_MAX_KIB: f64 = 12.0;
 
-/// Everything one run measured.
+/// Everything one run measured (a `--only` run leaves the rest empty).
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Results {
     /// The flood rows.
     pub(crate) flood: Vec<FloodResult>,
-    /// The round-trip row.
-    pub(crate) rtt: RttResult,
+    /// The round-trip rows.
+    pub(crate) rtt: Option<RttResult>,
     /// The memory rows.
     pub(crate) idle: Vec<IdleResult>,
-    /// zen recording (`zen_secs`) against zen not recording (`raw_secs`).
-    pub(crate) recording: FloodResult,
+    /// zen recording against zen not recording.
+    pub(crate) recording: Option<RecordingResult>,
 }
 
 /// A promise a row is held to.
@@ -57,12 +61,44 @@ impl Target {
     }
 }
 
+/// The chart panel a row is drawn in; each has its own scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Panel {
+    /// Messages per second of the 64 B floods: longer is better.
+    Throughput,
+    /// MB/s of the 16 KiB flood: longer is better.
+    Bytes,
+    /// Median round trips in µs: shorter is better.
+    Median,
+    /// 99th-percentile round trips in µs: shorter is better.
+    Tail,
+    /// KiB per idle connection: shorter is better.
+    Memory,
+}
+
+impl Panel {
+    /// The panels, top to bottom.
+    pub(crate) const ALL: [Self; 5] =
+        [Self::Throughput, Self::Bytes, Self::Median, Self::Tail, Self::Memory];
+
+    /// The panel's title.
+    pub(crate) fn title(self) -> &'static str {
+        match self {
+            Self::Throughput => "Flood of 64 B messages, msgs/s (longer is better)",
+            Self::Bytes => "Flood of 16 KiB messages, MB/s (longer is better)",
+            Self::Median => "Request round trip p50, µs (shorter is better)",
+            Self::Tail => "Request round trip p99, µs (shorter is better)",
+            Self::Memory => "Idle memory, KiB per connection (shorter is better)",
+        }
+    }
+}
+
 /// One line of the table, as printed and as written to `results.json`.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Row {
     /// What is measured.
     pub(crate) name: String,
-    /// The unit of `zen` and `raw`.
+    /// The unit of every figure.
     pub(crate) unit: &'static str,
     /// zen's median.
     pub(crate) zen: Option<f64>,
@@ -70,26 +106,59 @@ pub(crate) struct Row {
     pub(crate) raw: Option<f64>,
     /// `zen / raw`.
     pub(crate) ratio: Option<f64>,
+    /// The peers' medians, when they took part.
+    pub(crate) peers: BTreeMap<Contender, f64>,
+    /// `zen / peer` for each peer.
+    pub(crate) vs_peers: BTreeMap<Contender, f64>,
     /// The target, in words.
     pub(crate) target: Option<String>,
     /// Whether the target was met.
     pub(crate) met: Option<bool>,
     /// Why the row has no figures.
     pub(crate) skipped: Option<String>,
+    /// Where the chart draws the row; `None` keeps it out of the chart.
+    #[serde(skip)]
+    pub(crate) panel: Option<Panel>,
 }
 
 impl Row {
-    fn new(name: String, unit: &'static str, zen: f64, raw: f64, target: Option<Target>) -> Self {
+    /// A row from each contender's median (zen and raw must be there).
+    fn new(
+        name: String,
+        unit: &'static str,
+        figures: &BTreeMap<Contender, f64>,
+        target: Option<Target>,
+        panel: Option<Panel>,
+    ) -> Self {
+        let (zen, raw) = (figures[&Contender::Zen], figures[&Contender::Raw]);
         let ratio = zen / raw;
+        let peers: BTreeMap<Contender, f64> = figures
+            .iter()
+            .filter(|(who, _)| Contender::PEERS.contains(who))
+            .map(|(w, v)| (*w, *v))
+            .collect();
+        let vs_peers = peers.iter().map(|(who, value)| (*who, zen / value)).collect();
         Self {
             name,
             unit,
             zen: Some(zen),
             raw: Some(raw),
             ratio: Some(ratio),
+            peers,
+            vs_peers,
             target: target.map(|target| target.describe(unit)),
             met: target.map(|target| target.met(zen, ratio)),
             skipped: None,
+            panel,
+        }
+    }
+
+    /// `who`'s figure, if the row has one.
+    pub(crate) fn figure(&self, who: Contender) -> Option<f64> {
+        match who {
+            Contender::Zen => self.zen,
+            Contender::Raw => self.raw,
+            peer => self.peers.get(&peer).copied(),
         }
     }
 }
@@ -98,30 +167,47 @@ impl Row {
 pub(crate) fn rows(results: &Results) -> Vec<Row> {
     let mut rows = Vec::new();
     for flood in &results.flood {
-        let rate = |secs: &[f64]| flood.count as f64 / median(secs);
-        let (zen, raw) = (rate(&flood.zen_secs), rate(&flood.raw_secs));
+        let rates: BTreeMap<Contender, f64> = flood
+            .secs
+            .iter()
+            .map(|(who, secs)| (*who, flood.count as f64 / median(secs)))
+            .collect();
         let name = format!("flood {}", flood.label);
         let target = Target::RatioAtLeast(THROUGHPUT_MIN_RATIO);
-        rows.push(Row::new(name.clone(), "msgs/s", zen, raw, Some(target)));
-        let megabytes = flood.size as f64 / 1e6;
-        rows.push(Row::new(name, "MB/s", zen * megabytes, raw * megabytes, None));
+        // Large messages are drawn in MB/s, on their own scale.
+        let large = flood.size > 64;
+        let panel = (!large).then_some(Panel::Throughput);
+        rows.push(Row::new(name.clone(), "msgs/s", &rates, Some(target), panel));
+        if large {
+            let megabytes = flood.size as f64 / 1e6;
+            let rates = rates.iter().map(|(who, rate)| (*who, rate * megabytes)).collect();
+            rows.push(Row::new(name, "MB/s", &rates, None, Some(Panel::Bytes)));
+        }
     }
-    let rtt = &results.rtt;
-    let p50 =
-        |samples: &[Percentiles]| median(&samples.iter().map(|p| p.p50_us).collect::<Vec<_>>());
-    let p99 =
-        |samples: &[Percentiles]| median(&samples.iter().map(|p| p.p99_us).collect::<Vec<_>>());
-    let target = Target::RatioAtMost(RTT_P50_MAX_RATIO);
-    rows.push(Row::new("rtt p50".into(), "µs", p50(&rtt.zen), p50(&rtt.raw), Some(target)));
-    rows.push(Row::new("rtt p99".into(), "µs", p99(&rtt.zen), p99(&rtt.raw), None));
+    if let Some(rtt) = &results.rtt {
+        let figures = |pick: fn(&Percentiles) -> f64| -> BTreeMap<Contender, f64> {
+            let median_of =
+                |samples: &[Percentiles]| median(&samples.iter().map(pick).collect::<Vec<_>>());
+            rtt.samples.iter().map(|(who, samples)| (*who, median_of(samples))).collect()
+        };
+        let target = Target::RatioAtMost(RTT_P50_MAX_RATIO);
+        let p50 = figures(|p| p.p50_us);
+        rows.push(Row::new("rtt p50".into(), "µs", &p50, Some(target), Some(Panel::Median)));
+        let p99 = figures(|p| p.p99_us);
+        rows.push(Row::new("rtt p99".into(), "µs", &p99, None, Some(Panel::Tail)));
+    }
     for pair in results.idle.chunks(2) {
         rows.push(idle_row(pair));
     }
-    let recording = &results.recording;
-    let rate = |secs: &[f64]| recording.count as f64 / median(secs);
-    let name = format!("recording on ÷ off, flood {}", recording.label);
-    let (on, off) = (rate(&recording.zen_secs), rate(&recording.raw_secs));
-    rows.push(Row::new(name, "msgs/s", on, off, None));
+    if let Some(recording) = &results.recording {
+        let rate = |secs: &[f64]| recording.count as f64 / median(secs);
+        let name = format!("recording on ÷ off, flood {}", recording.label);
+        let figures = BTreeMap::from([
+            (Contender::Zen, rate(&recording.on_secs)),
+            (Contender::Raw, rate(&recording.off_secs)),
+        ]);
+        rows.push(Row::new(name, "msgs/s", &figures, None, None));
+    }
     rows
 }
 
@@ -130,38 +216,39 @@ fn idle_row(pair: &[IdleResult]) -> Row {
     let first = &pair[0];
     let scheme = if first.secure { "wss" } else { "ws" };
     let name = format!("idle {scheme} × {}", grouped(first.count as f64));
-    let figure = |kind| {
-        pair.iter()
-            .find(|result| result.kind == kind)
-            .and_then(|result| result.sample.as_ref())
-            .map(|sample| sample.per_connection_kib)
-    };
+    let figures: BTreeMap<Contender, f64> = pair
+        .iter()
+        .filter_map(|result| {
+            Some((result.kind.contender(), result.sample.as_ref()?.per_connection_kib))
+        })
+        .collect();
     let target = (!first.secure).then_some(Target::AtMost(IDLE_WS_MAX_KIB));
-    match (figure(crate::idle::Kind::Zen), figure(crate::idle::Kind::Raw)) {
-        (Some(zen), Some(raw)) => Row::new(name, "KiB/conn", zen, raw, target),
-        _ => Row {
-            name,
-            unit: "KiB/conn",
-            zen: None,
-            raw: None,
-            ratio: None,
-            target: target.map(|target| target.describe("KiB/conn")),
-            met: None,
-            skipped: first.skipped.clone(),
-        },
+    if figures.len() == 2 {
+        return Row::new(name, "KiB/conn", &figures, target, Some(Panel::Memory));
+    }
+    Row {
+        name,
+        unit: "KiB/conn",
+        zen: None,
+        raw: None,
+        ratio: None,
+        peers: BTreeMap::new(),
+        vs_peers: BTreeMap::new(),
+        target: target.map(|target| target.describe("KiB/conn")),
+        met: None,
+        skipped: first.skipped.clone(),
+        panel: Some(Panel::Memory),
     }
 }
 
-/// Prints the table to standard output.
-pub(crate) fn print(rows: &[Row], heading: &str) {
+/// Prints the table, then zen against each peer, to standard output.
+pub(crate) fn print(rows: &[Row], heading: &str, notes: &[String]) {
     println!("\n{heading}\n");
     println!(
-        "  {:<18} {:<9} {:>12} {:>12} {:>8}   {:<16} ",
+        "  {:<30} {:<9} {:>12} {:>12} {:>8}   {:<16} ",
         "row", "unit", "zen", "raw", "zen/raw", "target"
     );
     for row in rows {
-        let value = |value: Option<f64>| value.map_or("-".to_owned(), |v| show(row.unit, v));
-        let ratio = row.ratio.map_or("-".to_owned(), |r| format!("{r:.2}×"));
         let verdict = match (row.met, &row.skipped) {
             (Some(true), _) => "ok".to_owned(),
             (Some(false), _) => "MISSED".to_owned(),
@@ -169,20 +256,64 @@ pub(crate) fn print(rows: &[Row], heading: &str) {
             (None, None) => String::new(),
         };
         println!(
-            "  {:<18} {:<9} {:>12} {:>12} {:>8}   {:<16} {verdict}",
+            "  {:<30} {:<9} {:>12} {:>12} {:>8}   {:<16} {verdict}",
             row.name,
             row.unit,
-            value(row.zen),
-            value(row.raw),
-            ratio,
+            figure(row.unit, row.zen),
+            figure(row.unit, row.raw),
+            times(row.ratio),
             row.target.as_deref().unwrap_or(""),
         );
     }
+    print_peers(rows);
+    for note in notes {
+        println!("\n{note}");
+    }
 }
 
-/// A figure as the table shows it: messages per second grouped by thousands, the rest with
-/// one decimal.
-fn show(unit: &str, value: f64) -> String {
+/// The rows the peers took part in: their figures and zen ÷ each.
+fn print_peers(rows: &[Row]) {
+    let rows: Vec<&Row> = rows.iter().filter(|row| !row.peers.is_empty()).collect();
+    if rows.is_empty() {
+        return;
+    }
+    println!(
+        "\nzen against the peers (zen ÷ peer: above 1× zen is faster in msgs/s, slower in µs)\n"
+    );
+    let mut header = format!("  {:<16} {:<7} {:>12}", "row", "unit", "zen");
+    for peer in Contender::PEERS {
+        header.push_str(&format!(" {:>12}", peer.name()));
+    }
+    for peer in Contender::PEERS {
+        header.push_str(&format!(" {:>14}", format!("zen/{}", peer.name())));
+    }
+    println!("{header}");
+    for row in rows {
+        let mut line =
+            format!("  {:<16} {:<7} {:>12}", row.name, row.unit, figure(row.unit, row.zen));
+        for peer in Contender::PEERS {
+            line.push_str(&format!(" {:>12}", figure(row.unit, row.peers.get(&peer).copied())));
+        }
+        for peer in Contender::PEERS {
+            line.push_str(&format!(" {:>14}", times(row.vs_peers.get(&peer).copied())));
+        }
+        println!("{line}");
+    }
+}
+
+/// A figure as the table shows it, `-` when missing.
+fn figure(unit: &str, value: Option<f64>) -> String {
+    value.map_or("-".to_owned(), |value| show(unit, value))
+}
+
+/// A ratio as `0.25×`, `-` when missing.
+fn times(ratio: Option<f64>) -> String {
+    ratio.map_or("-".to_owned(), |ratio| format!("{ratio:.2}×"))
+}
+
+/// A figure as the table and the chart show it: messages per second grouped by thousands, the
+/// rest with one decimal.
+pub(crate) fn show(unit: &str, value: f64) -> String {
     if unit == "msgs/s" { grouped(value) } else { format!("{value:.1}") }
 }
 
@@ -213,6 +344,11 @@ fn median(values: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flood::Path;
+
+    fn figures(pairs: &[(Contender, f64)]) -> BTreeMap<Contender, f64> {
+        pairs.iter().copied().collect()
+    }
 
     #[test]
     fn medians() {
@@ -230,11 +366,58 @@ mod tests {
 
     #[test]
     fn targets_compare_the_right_figure() {
-        let row = Row::new("t".into(), "msgs/s", 94.0, 100.0, Some(Target::RatioAtLeast(0.95)));
-        assert_eq!(row.met, Some(false));
-        let row = Row::new("r".into(), "µs", 10.9, 10.0, Some(Target::RatioAtMost(1.10)));
+        let at_least = Some(Target::RatioAtLeast(0.95));
+        let pair = figures(&[(Contender::Zen, 94.0), (Contender::Raw, 100.0)]);
+        assert_eq!(Row::new("t".into(), "msgs/s", &pair, at_least, None).met, Some(false));
+        let pair = figures(&[(Contender::Zen, 10.9), (Contender::Raw, 10.0)]);
+        let row = Row::new("r".into(), "µs", &pair, Some(Target::RatioAtMost(1.10)), None);
         assert_eq!(row.met, Some(true));
-        let row = Row::new("m".into(), "KiB/conn", 12.5, 3.0, Some(Target::AtMost(12.0)));
+        let pair = figures(&[(Contender::Zen, 12.5), (Contender::Raw, 3.0)]);
+        let row = Row::new("m".into(), "KiB/conn", &pair, Some(Target::AtMost(12.0)), None);
         assert_eq!((row.met, row.target.as_deref()), (Some(false), Some("≤ 12 KiB/conn")));
+    }
+
+    #[test]
+    fn ratios_divide_zen_by_raw_and_by_each_peer() {
+        let all = figures(&[
+            (Contender::Zen, 200.0),
+            (Contender::Raw, 400.0),
+            (Contender::Ezsockets, 100.0),
+            (Contender::Python, 50.0),
+        ]);
+        let row = Row::new("flood".into(), "msgs/s", &all, None, None);
+        assert_eq!(row.ratio, Some(0.5));
+        assert_eq!(row.vs_peers, figures(&[(Contender::Ezsockets, 2.0), (Contender::Python, 4.0)]));
+        assert_eq!(row.figure(Contender::Python), Some(50.0));
+        assert_eq!(row.figure(Contender::Node), None);
+    }
+
+    #[test]
+    fn flood_rates_are_medians_per_contender() {
+        let secs = BTreeMap::from([
+            (Contender::Zen, vec![2.0, 1.0, 4.0]),
+            (Contender::Raw, vec![1.0, 0.5, 1.0]),
+            (Contender::Node, vec![4.0, 4.0, 8.0]),
+        ]);
+        let flood = FloodResult { label: "64 B", size: 64, count: 100, path: Path::Recv, secs };
+        let results = Results { flood: vec![flood], rtt: None, idle: vec![], recording: None };
+        let rows = rows(&results);
+        assert_eq!(rows.len(), 1, "no MB/s row for 64 B");
+        assert_eq!((rows[0].zen, rows[0].raw), (Some(50.0), Some(100.0)));
+        assert_eq!(rows[0].peers, figures(&[(Contender::Node, 25.0)]));
+        assert_eq!(rows[0].vs_peers, figures(&[(Contender::Node, 2.0)]));
+        assert_eq!(rows[0].panel, Some(Panel::Throughput));
+    }
+
+    #[test]
+    fn large_messages_are_charted_in_megabytes() {
+        let secs = BTreeMap::from([(Contender::Zen, vec![2.0]), (Contender::Raw, vec![1.0])]);
+        let flood =
+            FloodResult { label: "16 KiB", size: 16 << 10, count: 1_000, path: Path::Recv, secs };
+        let results = Results { flood: vec![flood], rtt: None, idle: vec![], recording: None };
+        let rows = rows(&results);
+        assert_eq!((rows[0].unit, rows[0].panel), ("msgs/s", None));
+        assert_eq!((rows[1].unit, rows[1].panel), ("MB/s", Some(Panel::Bytes)));
+        assert_eq!(rows[1].zen, Some(500.0 * 16_384.0 / 1e6));
     }
 }

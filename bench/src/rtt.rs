@@ -1,7 +1,11 @@
 //! Request/response round trips: sequential JSON-RPC `echo` requests, zen through
-//! `Client::request`, raw by sending the same text and awaiting the next frame.
+//! `Client::request`; raw, ezsockets and the Python and Node peers by sending the same text and
+//! awaiting the next frame. All take turns against the same echo server.
 
-use std::time::{Duration, Instant};
+use std::{
+    collections::BTreeMap,
+    time::{Duration, Instant},
+};
 
 use anyhow::{Context, bail, ensure};
 use futures_util::{SinkExt, StreamExt};
@@ -11,7 +15,12 @@ use serde_json::{Value, json};
 use tokio::runtime::Handle;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::{clients, servers};
+use crate::{
+    clients::{self, Contender},
+    ez,
+    scripts::{Peers, Script},
+    servers,
+};
 
 /// Requests sent before recording starts.
 pub(crate) const WARMUP: usize = 500;
@@ -27,17 +36,15 @@ pub(crate) struct Percentiles {
     pub(crate) p99_us: f64,
 }
 
-/// Every sample of the round-trip row.
+/// Every sample of the round-trip rows.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct RttResult {
     /// Requests before recording.
     pub(crate) warmup: usize,
     /// Requests recorded per sample.
     pub(crate) requests: usize,
-    /// zen's samples.
-    pub(crate) zen: Vec<Percentiles>,
-    /// Raw tokio-tungstenite's samples.
-    pub(crate) raw: Vec<Percentiles>,
+    /// The samples of each contender.
+    pub(crate) samples: BTreeMap<Contender, Vec<Percentiles>>,
 }
 
 /// The request frame, field for field what zen writes.
@@ -49,27 +56,34 @@ struct Request<'a> {
     params: &'a Value,
 }
 
-/// Runs `repeats` samples of each client against one echo server (on `server`), alternating
-/// which goes first.
+/// Runs `repeats` rounds against one echo server (on `server`), `warmup` + `requests`
+/// requests per sample; every contender takes one sample a round and each goes first in turn.
 ///
 /// # Errors
 ///
 /// When a client fails or a reply does not match its request.
-pub(crate) async fn run(repeats: usize, server: &Handle) -> anyhow::Result<RttResult> {
+pub(crate) async fn run(
+    repeats: usize,
+    [warmup, requests]: [usize; 2],
+    server: &Handle,
+    peers: &Peers,
+) -> anyhow::Result<RttResult> {
     let (port, server) = servers::spawn_echo(server)?;
-    let mut result =
-        RttResult { warmup: WARMUP, requests: REQUESTS, zen: Vec::new(), raw: Vec::new() };
+    let mut samples: BTreeMap<Contender, Vec<Percentiles>> = BTreeMap::new();
     for round in 0..repeats {
-        if round % 2 == 0 {
-            result.zen.push(zen(port).await?);
-            result.raw.push(raw(port).await?);
-        } else {
-            result.raw.push(raw(port).await?);
-            result.zen.push(zen(port).await?);
+        for who in clients::rotated(&Contender::ALL, round) {
+            let sample = match who {
+                Contender::Zen => Box::pin(zen(port, warmup, requests)).await?,
+                Contender::Raw => raw(port, warmup, requests).await?,
+                Contender::Ezsockets => Box::pin(ez::rtt(port, warmup, requests)).await?,
+                Contender::Python => peers.rtt(Script::Python, port, warmup, requests).await?,
+                Contender::Node => peers.rtt(Script::Node, port, warmup, requests).await?,
+            };
+            samples.entry(who).or_default().push(sample);
         }
     }
     server.abort();
-    Ok(result)
+    Ok(RttResult { warmup, requests, samples })
 }
 
 /// The parameters of request number `seq`.
@@ -77,15 +91,26 @@ fn params(seq: usize) -> Value {
     json!({"instrument_name": "BTC-PERPETUAL", "depth": 10, "seq": seq})
 }
 
-async fn zen(port: u16) -> anyhow::Result<Percentiles> {
+/// Request number `seq` with id `id`, serialized: the frame every client but zen sends.
+///
+/// # Errors
+///
+/// Never in practice (serializing a `Value` does not fail).
+pub(crate) fn request_text(id: u64, seq: usize) -> anyhow::Result<String> {
+    let params = params(seq);
+    let request = Request { jsonrpc: "2.0", id, method: "echo", params: &params };
+    Ok(serde_json::to_string(&request)?)
+}
+
+async fn zen(port: u16, warmup: usize, requests: usize) -> anyhow::Result<Percentiles> {
     let client = clients::zen(&clients::url(false, port), clients::zen_config()).await?;
     let mut histogram = histogram()?;
-    for seq in 0..WARMUP + REQUESTS {
+    for seq in 0..warmup + requests {
         let started = Instant::now();
         let result = client.request("echo", params(seq)).await?;
         let took = started.elapsed();
         ensure!(result["seq"] == seq, "zen: reply {result} to request {seq}");
-        if seq >= WARMUP {
+        if seq >= warmup {
             histogram.record(nanos(took))?;
         }
     }
@@ -93,15 +118,13 @@ async fn zen(port: u16) -> anyhow::Result<Percentiles> {
     Ok(percentiles(&histogram))
 }
 
-async fn raw(port: u16) -> anyhow::Result<Percentiles> {
+async fn raw(port: u16, warmup: usize, requests: usize) -> anyhow::Result<Percentiles> {
     let mut ws = clients::raw_plain(port).await?;
     let mut histogram = histogram()?;
-    for seq in 0..WARMUP + REQUESTS {
+    for seq in 0..warmup + requests {
         let id = seq as u64 + 1;
         let started = Instant::now();
-        let params = params(seq);
-        let request = Request { jsonrpc: "2.0", id, method: "echo", params: &params };
-        ws.send(Message::text(serde_json::to_string(&request)?)).await?;
+        ws.send(Message::text(request_text(id, seq)?)).await?;
         let reply = match ws.next().await {
             Some(Ok(Message::Text(reply))) => reply,
             other => bail!("raw: got {other:?} for request {seq}"),
@@ -109,7 +132,7 @@ async fn raw(port: u16) -> anyhow::Result<Percentiles> {
         let took = started.elapsed();
         let reply: Value = serde_json::from_str(reply.as_str()).context("raw: reply")?;
         ensure!(reply["id"] == id, "raw: reply {reply} to request {id}");
-        if seq >= WARMUP {
+        if seq >= warmup {
             histogram.record(nanos(took))?;
         }
     }
@@ -118,15 +141,21 @@ async fn raw(port: u16) -> anyhow::Result<Percentiles> {
 }
 
 /// Nanoseconds from 1 ns to one minute, three significant digits.
-fn histogram() -> anyhow::Result<Histogram<u64>> {
+///
+/// # Errors
+///
+/// Never with these bounds.
+pub(crate) fn histogram() -> anyhow::Result<Histogram<u64>> {
     Ok(Histogram::new_with_bounds(1, 60_000_000_000, 3)?)
 }
 
-fn nanos(duration: Duration) -> u64 {
+/// `duration` in nanoseconds, saturating.
+pub(crate) fn nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
-fn percentiles(histogram: &Histogram<u64>) -> Percentiles {
+/// The median and the 99th percentile, in microseconds.
+pub(crate) fn percentiles(histogram: &Histogram<u64>) -> Percentiles {
     let micros = |quantile| histogram.value_at_quantile(quantile) as f64 / 1_000.0;
     Percentiles { p50_us: micros(0.50), p99_us: micros(0.99) }
 }

@@ -8,12 +8,12 @@
 //! | task | what it does |
 //! |------|--------------|
 //! | `ci` | fmt, clippy, test, a 100-failure soak, doc, cargo-deny, then `autobahn` and `interop`: what `.ci/run` and GitHub Actions run |
-//! | `bench` | release build of `bench/`, then zen-websocket against raw tokio-tungstenite |
+//! | `bench [--quick]` | install the Python and Node peers, release build of `bench/`, then zen-websocket against raw tokio-tungstenite and the peers; `--quick` is the CI-sized run |
 //! | `autobahn` | the Autobahn\|Testsuite client cases (kosoku's fuzzing server) against the client |
 //! | `interop` | the client against Python `websockets` and `aiohttp`, Node `ws` and `websocat` |
 //! | `soak` | release build, then 10 clients x 10 subscriptions through 1,000 forced failures, every recovery verified ([`soak`]) |
 //!
-//! `autobahn` and `interop` install their peers under `target/peers/` first ([`peers`]).
+//! `autobahn`, `interop` and `bench` install their peers under `target/peers/` first ([`peers`]).
 
 mod autobahn;
 mod bench;
@@ -32,8 +32,10 @@ struct Task {
     name: &'static str,
     /// One line for the usage text.
     about: &'static str,
-    /// Runs the task; the argument is the workspace root.
-    run: fn(&Path) -> anyhow::Result<()>,
+    /// The flags the task accepts after its name (most take none).
+    flags: &'static [&'static str],
+    /// Runs the task with the workspace root and the flags given.
+    run: fn(&Path, &[String]) -> anyhow::Result<()>,
 }
 
 /// Every task `cargo xtask` knows, in the order the usage text lists them.
@@ -41,27 +43,33 @@ const TASKS: &[Task] = &[
     Task {
         name: "ci",
         about: "run every CI check: fmt, clippy, test, soak (100), doc, cargo-deny, autobahn, interop",
-        run: ci::run,
+        flags: &[],
+        run: |root, _| ci::run(root),
     },
     Task {
         name: "bench",
-        about: "build the bench (release) and run it: zen-websocket vs raw tokio-tungstenite",
+        about: "install the peers, build the bench (release), run it: zen vs raw tokio-tungstenite \
+                and the peers (--quick: CI-sized)",
+        flags: &["--quick"],
         run: bench::run,
     },
     Task {
         name: "autobahn",
         about: "install kosoku, run the Autobahn|Testsuite client cases, print the verdicts",
-        run: autobahn::run,
+        flags: &[],
+        run: |root, _| autobahn::run(root),
     },
     Task {
         name: "interop",
         about: "install the peer servers, run the interop tests against each of them",
-        run: interop::run,
+        flags: &[],
+        run: |root, _| interop::run(root),
     },
     Task {
         name: "soak",
         about: "build (release), force 1,000 failures on 10 clients, verify every recovery",
-        run: soak::run,
+        flags: &[],
+        run: |root, _| soak::run(root),
     },
 ];
 
@@ -71,7 +79,7 @@ fn main() -> ExitCode {
         eprint!("{}", usage());
         return ExitCode::from(2);
     };
-    match (task.run)(&workspace_root()) {
+    match (task.run)(&workspace_root(), &args[1..]) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("xtask {}: {error:#}", task.name);
@@ -90,8 +98,11 @@ fn find_task(args: &[String]) -> Option<&'static Task> {
         eprintln!("xtask: unknown task `{name}`\n");
         return None;
     };
-    if !rest.is_empty() {
-        eprintln!("xtask: `{name}` takes no arguments, got `{}`\n", rest.join(" "));
+    if let Some(unknown) = rest.iter().find(|arg| !task.flags.contains(&arg.as_str())) {
+        match task.flags {
+            [] => eprintln!("xtask: `{name}` takes no arguments, got `{}`\n", rest.join(" ")),
+            flags => eprintln!("xtask: `{name}` takes {}, not `{unknown}`\n", flags.join(" ")),
+        }
         return None;
     }
     Some(task)
@@ -104,11 +115,12 @@ fn is_help(arg: &str) -> bool {
 
 /// The usage text: one line per task.
 fn usage() -> String {
-    let mut text = String::from("usage: cargo xtask <task>\n\ntasks:\n");
+    let mut text = String::from("usage: cargo xtask <task> [flags]\n\ntasks:\n");
     for task in TASKS {
-        text.push_str(&format!("  {:<10} {}\n", task.name, task.about));
+        let flags = task.flags.iter().map(|flag| format!(" [{flag}]")).collect::<String>();
+        text.push_str(&format!("  {:<18} {}\n", format!("{}{flags}", task.name), task.about));
     }
-    text.push_str(&format!("  {:<10} print this text\n", "help"));
+    text.push_str(&format!("  {:<18} print this text\n", "help"));
     text
 }
 
@@ -116,4 +128,24 @@ fn usage() -> String {
 fn workspace_root() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn tasks_take_only_their_flags() {
+        assert_eq!(find_task(&args("bench")).map(|task| task.name), Some("bench"));
+        assert_eq!(find_task(&args("bench --quick")).map(|task| task.name), Some("bench"));
+        assert!(find_task(&args("bench --fast")).is_none());
+        assert!(find_task(&args("ci --quick")).is_none());
+        assert!(find_task(&args("nope")).is_none());
+        assert!(find_task(&args("--help")).is_none());
+        assert!(usage().contains("bench [--quick]"));
+    }
 }
