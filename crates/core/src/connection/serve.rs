@@ -26,7 +26,7 @@ const MAX_BATCH: usize = 64;
 
 /// What one pass over the sources found.
 enum Pass {
-    /// Something was done: another pass may find more.
+    /// A source stopped at a bound, or gave another work: another pass follows.
     Worked,
     /// Every source is waiting, with the task's waker registered.
     Idle,
@@ -63,9 +63,6 @@ impl Connection {
         Poll::Pending
     }
 
-    /// One pass: the sources that produce frames first, then the writer, then the clocks the
-    /// writer arms. Every source is polled until it has nothing more (so it has registered the
-    /// waker) unless a bound stopped it — then another pass follows.
     /// Before the task sleeps or yields: readers are woken once for everything this turn
     /// delivered, and the monitors see the turn's figures.
     fn end_turn(&mut self) {
@@ -73,6 +70,10 @@ impl Connection {
         self.publish_gauges();
     }
 
+    /// One pass: the sources that produce frames first, then the writer, then the clocks the
+    /// writer arms. Every source is polled until it has nothing more (so it has registered the
+    /// waker) unless a bound stopped it or one source's work gave another something to do —
+    /// then another pass follows.
     fn pass(&mut self, cx: &mut Context<'_>, ws: &mut WsStream) -> Pass {
         self.poll_close_request(cx);
         let commands_held_back = self.poll_commands(cx);

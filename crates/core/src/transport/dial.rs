@@ -10,7 +10,13 @@ use tokio::{
 use tokio_rustls::{TlsConnector, client::TlsStream};
 use tokio_tungstenite::{
     WebSocketStream, client_async_with_config,
-    tungstenite::{self, client::IntoClientRequest, handshake::client::Request, http},
+    tungstenite::{
+        self,
+        client::IntoClientRequest,
+        handshake::client::{Request, Response},
+        http,
+        protocol::Role,
+    },
 };
 use tokio_util::either::Either;
 
@@ -51,21 +57,46 @@ pub(crate) async fn dial(
         Either::Left(tcp)
     };
     let request = upgrade_request(endpoint, config)?;
-    // The handshake future holds tungstenite's buffers (tens of KiB): keep it on the heap for
-    // the handshake only, so no task that may dial carries that size for its whole life.
-    let upgrade = Box::pin(client_async_with_config(
-        request,
-        Metered::new(transport),
-        Some(config.websocket_config()),
-    ));
-    let upgraded = async { upgrade.await.map_err(|err| from_upgrade_error(err, config)) };
-    let (ws, response) = bound.run(ConnectStage::Upgrade, upgraded).await?;
+    let mut stream = Metered::upgrading(transport);
+    let response = bound.run(ConnectStage::Upgrade, upgrade(&mut stream, request, config)).await?;
+    // The handshake read nothing past the response head, so the connection starts here with
+    // its own buffers (`read_buffer_size`), not the handshake's.
+    stream.upgraded();
+    let ws =
+        WebSocketStream::from_raw_socket(stream, Role::Client, Some(config.websocket_config()))
+            .await;
     let subprotocol = response
         .headers()
         .get(http::header::SEC_WEBSOCKET_PROTOCOL)
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
     Ok((ws, subprotocol))
+}
+
+/// The HTTP upgrade over `stream`, which hands tungstenite the response head and nothing
+/// more. The handshake's WebSocket, built on its own 4 KiB read buffer, is dropped with nothing
+/// in it.
+async fn upgrade(
+    stream: &mut Metered<Transport>,
+    request: Request,
+    config: &Config,
+) -> Result<Response> {
+    // The handshake future holds tungstenite's buffers: keep it on the heap for the handshake
+    // only, so no task that may dial carries that size for its whole life.
+    let handshake =
+        Box::pin(client_async_with_config(request, &mut *stream, Some(config.websocket_config())));
+    match handshake.await {
+        Ok((_, response)) => Ok(response),
+        Err(tungstenite::Error::Http(mut response)) => {
+            // The body is what arrived with the head, as tungstenite itself would keep it.
+            let body = response.body_mut().get_or_insert_with(Vec::new);
+            if body.is_empty() {
+                *body = stream.read_past_head(MAX_REJECTION_BODY);
+            }
+            Err(from_upgrade_error(tungstenite::Error::Http(response), config))
+        }
+        Err(err) => Err(from_upgrade_error(err, config)),
+    }
 }
 
 /// The shared deadline of one dial.

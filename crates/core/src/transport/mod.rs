@@ -2,6 +2,7 @@
 
 mod dial;
 mod endpoint;
+mod head;
 mod metered;
 mod read_ahead;
 mod retry_after;

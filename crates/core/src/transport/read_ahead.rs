@@ -39,6 +39,10 @@ impl ReadAhead {
         if !self.bursting || dst.remaining() >= CHUNK {
             return self.poll_direct(inner, cx, dst);
         }
+        // A smaller chunk left from the upgrade does not serve a burst.
+        if self.chunk.as_ref().is_some_and(|chunk| chunk.len() < CHUNK) {
+            self.chunk = None;
+        }
         let chunk = self.chunk.get_or_insert_with(|| vec![0; CHUNK].into_boxed_slice());
         let mut into = ReadBuf::new(chunk);
         match Pin::new(inner).poll_read(cx, &mut into) {
@@ -74,6 +78,44 @@ impl ReadAhead {
             Poll::Ready(Err(_)) => {}
         }
         polled
+    }
+
+    /// The bytes waiting in the chunk, reading up to `size` more into a new chunk when none
+    /// wait; empty at the end of the stream.
+    pub(crate) fn poll_buffered<T: AsyncRead + Unpin>(
+        &mut self,
+        inner: &mut T,
+        cx: &mut Context<'_>,
+        size: usize,
+    ) -> Poll<io::Result<&[u8]>> {
+        if self.start >= self.end {
+            let chunk = self.chunk.get_or_insert_with(|| vec![0; size].into_boxed_slice());
+            let mut into = ReadBuf::new(chunk);
+            match Pin::new(inner).poll_read(cx, &mut into) {
+                Poll::Ready(Ok(())) => (self.start, self.end) = (0, into.filled().len()),
+                Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        let chunk = self.chunk.as_deref().unwrap_or_default();
+        Poll::Ready(Ok(&chunk[self.start..self.end]))
+    }
+
+    /// Hands the first `n` waiting bytes to `dst` (which has room for them).
+    pub(crate) fn take(&mut self, n: usize, dst: &mut ReadBuf<'_>) {
+        let Some(chunk) = &self.chunk else { return };
+        let n = n.min(self.end - self.start).min(dst.remaining());
+        dst.put_slice(&chunk[self.start..self.start + n]);
+        self.start += n;
+    }
+
+    /// Removes and returns up to `limit` waiting bytes.
+    pub(crate) fn drain(&mut self, limit: usize) -> Vec<u8> {
+        let Some(chunk) = &self.chunk else { return Vec::new() };
+        let n = limit.min(self.end - self.start);
+        let bytes = chunk[self.start..self.start + n].to_vec();
+        self.start += n;
+        bytes
     }
 
     fn copy_out(&mut self, dst: &mut ReadBuf<'_>) {
