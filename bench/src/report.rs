@@ -7,17 +7,34 @@ use serde::Serialize;
 
 use crate::{
     clients::Contender,
-    flood::{FloodResult, RecordingResult},
+    flood::{FloodResult, Path, RecordingResult},
     memory::IdleResult,
     rtt::{Percentiles, RttResult},
 };
 
-/// zen's inbound throughput must reach this share of raw's.
-const THROUGHPUT_MIN_RATIO: f64 = 0.95;
+/// zen's inbound throughput through `recv()` / `Events` must reach this share of raw's (the
+/// goal beyond it is 0.95).
+const THROUGHPUT_MIN_RATIO: f64 = 0.80;
+/// zen's inbound throughput through a `message_handler` must reach this share of raw's.
+const HANDLER_MIN_RATIO: f64 = 0.90;
 /// zen's median round trip may take at most this multiple of raw's.
 const RTT_P50_MAX_RATIO: f64 = 1.10;
+/// zen's 99th-percentile round trip may take at most this multiple of raw's.
+const RTT_P99_MAX_RATIO: f64 = 1.5;
 /// What an idle `ws` connection may cost zen, in KiB.
-const IDLE_WS_MAX_KIB: f64 = 12.0;
+const IDLE_WS_MAX_KIB: f64 = 8.0;
+/// What an idle `wss` connection may cost zen, in KiB.
+const IDLE_WSS_MAX_KIB: f64 = 16.0;
+
+/// How many times each peer's 64 B flood rate zen must reach.
+fn flood_lead_over(peer: Contender) -> Option<f64> {
+    match peer {
+        Contender::Ezsockets => Some(1.5),
+        Contender::Python => Some(3.0),
+        Contender::Node => Some(1.2),
+        Contender::Zen | Contender::Raw => None,
+    }
+}
 
 /// Everything one run measured (a `--only` run leaves the rest empty).
 #[derive(Debug, Clone, Serialize)]
@@ -110,6 +127,9 @@ pub(crate) struct Row {
     pub(crate) peers: BTreeMap<Contender, f64>,
     /// `zen / peer` for each peer.
     pub(crate) vs_peers: BTreeMap<Contender, f64>,
+    /// For each peer with a target on this row: the least `zen / peer` allowed, and whether
+    /// it was reached.
+    pub(crate) peer_targets: BTreeMap<Contender, (f64, bool)>,
     /// The target, in words.
     pub(crate) target: Option<String>,
     /// Whether the target was met.
@@ -146,6 +166,7 @@ impl Row {
             ratio: Some(ratio),
             peers,
             vs_peers,
+            peer_targets: BTreeMap::new(),
             target: target.map(|target| target.describe(unit)),
             met: target.map(|target| target.met(zen, ratio)),
             skipped: None,
@@ -173,11 +194,21 @@ pub(crate) fn rows(results: &Results) -> Vec<Row> {
             .map(|(who, secs)| (*who, flood.count as f64 / median(secs)))
             .collect();
         let name = format!("flood {}", flood.label);
-        let target = Target::RatioAtLeast(THROUGHPUT_MIN_RATIO);
+        let target = Target::RatioAtLeast(match flood.path {
+            Path::Handler => HANDLER_MIN_RATIO,
+            Path::Recv | Path::RecvMany => THROUGHPUT_MIN_RATIO,
+        });
         // Large messages are drawn in MB/s, on their own scale.
         let large = flood.size > 64;
         let panel = (!large).then_some(Panel::Throughput);
-        rows.push(Row::new(name.clone(), "msgs/s", &rates, Some(target), panel));
+        let mut row = Row::new(name.clone(), "msgs/s", &rates, Some(target), panel);
+        row.peer_targets = row
+            .vs_peers
+            .iter()
+            .filter_map(|(peer, lead)| Some((*peer, flood_lead_over(*peer)?, *lead)))
+            .map(|(peer, least, lead)| (peer, (least, lead >= least)))
+            .collect();
+        rows.push(row);
         if large {
             let megabytes = flood.size as f64 / 1e6;
             let rates = rates.iter().map(|(who, rate)| (*who, rate * megabytes)).collect();
@@ -194,7 +225,8 @@ pub(crate) fn rows(results: &Results) -> Vec<Row> {
         let p50 = figures(|p| p.p50_us);
         rows.push(Row::new("rtt p50".into(), "µs", &p50, Some(target), Some(Panel::Median)));
         let p99 = figures(|p| p.p99_us);
-        rows.push(Row::new("rtt p99".into(), "µs", &p99, None, Some(Panel::Tail)));
+        let target = Some(Target::RatioAtMost(RTT_P99_MAX_RATIO));
+        rows.push(Row::new("rtt p99".into(), "µs", &p99, target, Some(Panel::Tail)));
     }
     for pair in results.idle.chunks(2) {
         rows.push(idle_row(pair));
@@ -222,7 +254,8 @@ fn idle_row(pair: &[IdleResult]) -> Row {
             Some((result.kind.contender(), result.sample.as_ref()?.per_connection_kib))
         })
         .collect();
-    let target = (!first.secure).then_some(Target::AtMost(IDLE_WS_MAX_KIB));
+    let target = Target::AtMost(if first.secure { IDLE_WSS_MAX_KIB } else { IDLE_WS_MAX_KIB });
+    let target = Some(target);
     if figures.len() == 2 {
         return Row::new(name, "KiB/conn", &figures, target, Some(Panel::Memory));
     }
@@ -234,6 +267,7 @@ fn idle_row(pair: &[IdleResult]) -> Row {
         ratio: None,
         peers: BTreeMap::new(),
         vs_peers: BTreeMap::new(),
+        peer_targets: BTreeMap::new(),
         target: target.map(|target| target.describe("KiB/conn")),
         met: None,
         skipped: first.skipped.clone(),
@@ -287,6 +321,7 @@ fn print_peers(rows: &[Row]) {
     for peer in Contender::PEERS {
         header.push_str(&format!(" {:>14}", format!("zen/{}", peer.name())));
     }
+    header.push_str("   target");
     println!("{header}");
     for row in rows {
         let mut line =
@@ -296,6 +331,10 @@ fn print_peers(rows: &[Row]) {
         }
         for peer in Contender::PEERS {
             line.push_str(&format!(" {:>14}", times(row.vs_peers.get(&peer).copied())));
+        }
+        for (peer, (least, met)) in &row.peer_targets {
+            let verdict = if *met { "ok" } else { "MISSED" };
+            line.push_str(&format!("   ≥ {least}× {} {verdict}", peer.name()));
         }
         println!("{line}");
     }
@@ -344,7 +383,6 @@ fn median(values: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flood::Path;
 
     fn figures(pairs: &[(Contender, f64)]) -> BTreeMap<Contender, f64> {
         pairs.iter().copied().collect()
@@ -373,8 +411,33 @@ mod tests {
         let row = Row::new("r".into(), "µs", &pair, Some(Target::RatioAtMost(1.10)), None);
         assert_eq!(row.met, Some(true));
         let pair = figures(&[(Contender::Zen, 12.5), (Contender::Raw, 3.0)]);
-        let row = Row::new("m".into(), "KiB/conn", &pair, Some(Target::AtMost(12.0)), None);
-        assert_eq!((row.met, row.target.as_deref()), (Some(false), Some("≤ 12 KiB/conn")));
+        let row = Row::new("m".into(), "KiB/conn", &pair, Some(Target::AtMost(8.0)), None);
+        assert_eq!((row.met, row.target.as_deref()), (Some(false), Some("≤ 8 KiB/conn")));
+    }
+
+    #[test]
+    fn flood_rows_hold_zen_to_its_lead_over_each_peer() {
+        let secs = BTreeMap::from([
+            (Contender::Zen, vec![1.0]),
+            (Contender::Raw, vec![1.0]),
+            (Contender::Ezsockets, vec![1.4]),
+            (Contender::Node, vec![1.3]),
+        ]);
+        let flood = FloodResult { label: "64 B", size: 64, count: 100, path: Path::Recv, secs };
+        let results = Results { flood: vec![flood], rtt: None, idle: vec![], recording: None };
+        let targets = &rows(&results)[0].peer_targets;
+        let expected =
+            BTreeMap::from([(Contender::Ezsockets, (1.5, false)), (Contender::Node, (1.2, true))]);
+        assert_eq!(targets, &expected);
+    }
+
+    #[test]
+    fn the_handler_row_has_its_own_target() {
+        let secs = BTreeMap::from([(Contender::Zen, vec![1.0]), (Contender::Raw, vec![0.85])]);
+        let flood = FloodResult { label: "h", size: 64, count: 100, path: Path::Handler, secs };
+        let results = Results { flood: vec![flood], rtt: None, idle: vec![], recording: None };
+        let row = &rows(&results)[0];
+        assert_eq!((row.target.as_deref(), row.met), (Some("≥ 0.90× raw"), Some(false)));
     }
 
     #[test]

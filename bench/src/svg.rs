@@ -146,6 +146,7 @@ mod tests {
             raw: Some(figures[1].1),
             ratio: None,
             vs_peers: BTreeMap::new(),
+            peer_targets: BTreeMap::new(),
             peers,
             target: None,
             met: None,

@@ -57,7 +57,7 @@
 #[doc(inline)]
 pub use zen_websocket_core::{
     BinanceSubscriptions, Client, Config, ConnectStage, ConnectionState, DisconnectReason, Error,
-    ErrorHandler, Event, Explanation, HeartbeatConfig, HeartbeatHealth, HeartbeatKind,
+    ErrorHandler, Event, Events, Explanation, HeartbeatConfig, HeartbeatHealth, HeartbeatKind,
     JsonRpcSubscriptions, LatencyStats, Message, RequestId, Result, StateMetrics, SubscriptionId,
     SubscriptionProtocol, TlsConfig,
 };
