@@ -21,7 +21,7 @@ use crate::{
     config::Config,
     connection::{self, Command, RequestCommand, SubscribeCommand, UnsubscribeCommand},
     error::{Error, Result},
-    event::Event,
+    event::{Ending, Event},
     events::Events,
     heartbeat::HeartbeatHealth,
     inbox::Delivered,
@@ -164,9 +164,11 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`Error::NotConnected`] while connecting or after close; [`Error::Disconnected`] when
-    /// the socket broke before the frame was written (also after a write that made no
-    /// progress for [`Config::write_timeout`]).
+    /// [`Error::NotConnected`] while connecting or after close, or when the socket broke
+    /// while the frame still waited in the outbox — it was never written;
+    /// [`Error::Disconnected`] when the socket broke after the frame was handed to it (also
+    /// after a write that made no progress for [`Config::write_timeout`]) — it may have
+    /// reached the server.
     ///
     /// # Cancel safety
     ///
@@ -209,7 +211,9 @@ impl Client {
     /// [`Error::JsonRpc`] when the server answers with an error object;
     /// [`Error::RequestTimeout`] after [`Config::request_timeout`], counted from the call
     /// (waiting for the rate limiter and the outbox included); [`Error::Disconnected`] when
-    /// the connection is lost first; [`Error::NotConnected`] when there is no connection;
+    /// the connection is lost after the request was written (it may have reached the server);
+    /// [`Error::NotConnected`] when there is no connection or it was lost before the request
+    /// was written (it was not sent);
     /// [`Error::Json`] when `params` cannot be serialized.
     ///
     /// # Cancel safety
@@ -601,6 +605,34 @@ impl Client {
     /// ```
     pub fn events(&self) -> Events {
         Events::new(Arc::clone(&self.inner.shared))
+    }
+
+    /// Waits until the connection has ended for good — closed, given up after its
+    /// reconnection attempts, or its task gone — and says how. Reconnections in between do
+    /// not count: this is the moment [`get_state`](Self::get_state) turns `Disconnected` for
+    /// ever. It does not take events from the inbox, so it never waits behind unread data.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = zen_websocket_testing::MockServer::start().await?;
+    /// use zen_websocket_core::{Client, Config, Ending};
+    ///
+    /// let client = Client::connect(&server.url(), Config::default()).await?;
+    /// client.close().await?;
+    /// assert_eq!(client.closed().await, Ending::Closed);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn closed(&self) -> Ending {
+        self.inner.shared.ended().await;
+        self.inner.shared.ending().unwrap_or(Ending::TaskEnded)
     }
 
     /// Round-trip times of recent requests and subscriptions, in milliseconds.

@@ -60,6 +60,7 @@ pub struct Config {
     pub(crate) message_handler: Option<MessageHandler>,
     pub(crate) subscription_protocol: SharedProtocol,
     pub(crate) rate_limiter: Option<RateLimiter>,
+    pub(crate) open_limiter: Option<RateLimiter>,
     pub(crate) record_to: Option<PathBuf>,
     pub(crate) recording: RecorderConfig,
     pub(crate) redaction: Redaction,
@@ -96,6 +97,7 @@ impl Default for Config {
             message_handler: None,
             subscription_protocol: Arc::new(JsonRpcSubscriptions),
             rate_limiter: None,
+            open_limiter: None,
             record_to: None,
             recording: RecorderConfig::default(),
             redaction: default_redaction(),
@@ -463,6 +465,41 @@ impl Config {
     /// ```
     pub fn rate_limiter(mut self, limiter: RateLimiter) -> Self {
         self.rate_limiter = Some(limiter);
+        self
+    }
+
+    /// Paces opening connections: every dial — [`Client::connect`](crate::Client::connect)
+    /// and every re-dial after a drop — first takes one token from `limiter` (waiting its
+    /// turn, FIFO). Clone one limiter into several clients' configs so that twenty clients
+    /// losing a venue at once do not re-dial it twenty times in the same second; venues ban
+    /// addresses that open too many connections (Binance: 300 per 5 minutes per IP; Deribit
+    /// counts connections per IP).
+    ///
+    /// The wait for a token happens before [`Config::timeout`] starts for that dial. A
+    /// limiter whose queue is full fails the dial with [`Error::RateLimited`](crate::Error::RateLimited)
+    /// (for a re-dial: one failed attempt).
+    ///
+    /// Default is none (no pacing).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zen_websocket_core::{Config, RateLimiter, rate_limiter::RateLimiterConfig};
+    ///
+    /// // At most 300 new connections per 5 minutes, in bursts of up to 10.
+    /// let opens = RateLimiter::new(
+    ///     RateLimiterConfig::new()
+    ///         .name("binance-opens")
+    ///         .capacity(10)
+    ///         .refill_rate(1)
+    ///         .refill_interval(Duration::from_secs(1)),
+    /// )?;
+    /// let config = Config::default().open_limiter(opens.clone());
+    /// # Ok::<(), zen_websocket_core::rate_limiter::Error>(())
+    /// ```
+    pub fn open_limiter(mut self, limiter: RateLimiter) -> Self {
+        self.open_limiter = Some(limiter);
         self
     }
 
@@ -877,6 +914,7 @@ impl fmt::Debug for Config {
             .field("message_handler", &self.message_handler.is_some())
             .field("subscription_protocol", &self.subscription_protocol)
             .field("rate_limiter", &self.rate_limiter)
+            .field("open_limiter", &self.open_limiter)
             .field("record_to", &self.record_to)
             .field("redaction", &self.redaction)
             .field("tls", &self.tls)

@@ -157,6 +157,63 @@ impl DisconnectReason {
     }
 }
 
+/// How a connection ended for good, as [`Client::closed`](crate::Client::closed) reports it.
+///
+/// # Examples
+///
+/// ```
+/// use zen_websocket_core::Ending;
+///
+/// assert!(Ending::Closed.is_normal());
+/// assert!(Ending::ServerClosed { code: 1000 }.is_normal());
+/// assert!(!Ending::GaveUp.is_normal());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Ending {
+    /// [`Client::close`](crate::Client::close) ended it, or every handle was dropped.
+    Closed,
+    /// The server closed it with this code, and the client was not to reconnect.
+    ServerClosed {
+        /// The close code (1005 when the close frame carried none).
+        code: u16,
+    },
+    /// The socket broke without a close handshake, and the client was not to reconnect.
+    Lost,
+    /// Reconnection gave up: [`Config::retry_count`](crate::Config::retry_count) attempts
+    /// failed, or one failed in a way retrying cannot fix ([`Event::ReconnectFailed`]).
+    GaveUp,
+    /// The connection task ended otherwise: its runtime shut down, or it panicked.
+    TaskEnded,
+}
+
+impl Ending {
+    /// The ending of a socket lost while the client was not to reconnect.
+    pub(crate) fn of_lost(reason: &DisconnectReason) -> Self {
+        match reason {
+            DisconnectReason::ServerClosed { code, .. } => Self::ServerClosed { code: *code },
+            DisconnectReason::ClientClosed => Self::Closed,
+            DisconnectReason::Error(_) => Self::Lost,
+        }
+    }
+
+    /// Whether the connection ended as asked: closed by the client, or by the server with
+    /// close code 1000. Anything else is a failure (what a supervisor restarts a `Transient`
+    /// client for).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zen_websocket_core::Ending;
+    ///
+    /// assert!(!Ending::ServerClosed { code: 1011 }.is_normal());
+    /// ```
+    #[must_use]
+    pub fn is_normal(self) -> bool {
+        matches!(self, Self::Closed | Self::ServerClosed { code: 1000 })
+    }
+}
+
 impl fmt::Display for DisconnectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

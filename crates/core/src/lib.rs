@@ -56,8 +56,9 @@
 //! [`Config::retry_delay`], [`Config::max_backoff`], [`Config::backoff_reset_after`]) and its
 //! confirmed subscriptions are restored — any the server refuses is reported as
 //! [`Event::SubscriptionLost`] before [`Event::Connected`]. Requests waiting when the socket
-//! drops fail at once with [`Error::Disconnected`]; sends while disconnected fail with
-//! [`Error::NotConnected`] — nothing is queued behind your back. A full inbox pauses reading
+//! drops fail at once with [`Error::Disconnected`] (they may have reached the server); frames
+//! that never left, and sends while disconnected, fail with [`Error::NotConnected`] — nothing is
+//! queued behind your back, and nothing is sent twice by retrying a `NotConnected`. A full inbox pauses reading
 //! from the socket instead of dropping messages, yet replies and heartbeat answers are read
 //! past unread data (up to [`Config::inbox_max_bytes`]). By default a WebSocket ping every
 //! 30 s and TCP keepalive notice a dead or half-open connection and replace it. The
@@ -98,7 +99,7 @@ pub use crate::{
     client::Client,
     config::Config,
     error::{ConnectStage, Error, Result},
-    event::{DisconnectReason, Event},
+    event::{DisconnectReason, Ending, Event},
     events::Events,
     explain::{ErrorHandler, Explanation},
     heartbeat::{HeartbeatConfig, HeartbeatHealth, HeartbeatKind},

@@ -4,7 +4,7 @@
 use std::{
     collections::VecDeque,
     sync::{
-        Mutex, PoisonError,
+        Mutex, OnceLock, PoisonError,
         atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     },
     task::{Context, Poll},
@@ -17,6 +17,7 @@ use tokio::sync::Notify;
 use crate::{
     config::Config,
     connection::CommandQueue,
+    event::Ending,
     heartbeat::HeartbeatHealth,
     inbox::Inbox,
     rpc::RequestId,
@@ -195,6 +196,8 @@ pub(crate) struct Shared {
     /// `true` once the connection task has ended, whatever ended it; waiters on `ended_signal`.
     ended: AtomicBool,
     ended_signal: Notify,
+    /// How the connection ended, set once as it finishes.
+    ending: OnceLock<Ending>,
     buffers: usize,
     pub(crate) reconnects: AtomicU64,
     messages_in: AtomicU64,
@@ -224,6 +227,7 @@ impl Shared {
             commands: CommandQueue::new(config.outbox_capacity),
             ended: AtomicBool::new(false),
             ended_signal: Notify::new(),
+            ending: OnceLock::new(),
             buffers: config.read_buffer_size + config.write_buffer_size,
             reconnects: AtomicU64::new(0),
             messages_in: AtomicU64::new(0),
@@ -265,8 +269,20 @@ impl Shared {
         self.heartbeat.lock().unwrap_or_else(PoisonError::into_inner).failures = 0;
     }
 
-    /// Marks the connection task ended and wakes whoever waits for it.
+    /// Records how the connection ends (the first call wins).
+    pub(crate) fn set_ending(&self, ending: Ending) {
+        let _ = self.ending.set(ending);
+    }
+
+    /// How the connection ended; `None` while it has not.
+    pub(crate) fn ending(&self) -> Option<Ending> {
+        self.ended.load(Ordering::Acquire).then(|| self.ending.get().copied()).flatten()
+    }
+
+    /// Marks the connection task ended (by [`Ending::TaskEnded`] unless it finished on its
+    /// own terms) and wakes whoever waits for it.
     pub(crate) fn mark_ended(&self) {
+        self.set_ending(Ending::TaskEnded);
         self.ended.store(true, Ordering::Release);
         self.ended_signal.notify_waiters();
     }

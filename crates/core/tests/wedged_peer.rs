@@ -151,3 +151,35 @@ async fn a_request_whose_caller_gave_up_is_never_written() {
         "{abandoned:?}"
     );
 }
+
+#[tokio::test]
+async fn a_frame_that_never_left_the_outbox_fails_as_not_connected_the_stuck_one_as_disconnected() {
+    let (_server, proxy) = server_behind_proxy().await;
+    let config = Config::default()
+        .write_timeout(Duration::from_millis(300))
+        .reconnect_on_error(false)
+        .no_heartbeat();
+    let client = connect(&proxy, config).await;
+    proxy.apply_all(Fault::stall(Direction::ClientToServer));
+    let stuck = tokio::spawn({
+        let client = client.clone();
+        async move { client.send_message("x".repeat(256 << 10)).await }
+    });
+    support::eventually("a frame in the socket", || client.get_state_metrics().messages_out > 0)
+        .await;
+    let queued = tokio::spawn({
+        let client = client.clone();
+        async move { client.send_message("after it").await }
+    });
+    let request = tokio::spawn({
+        let client = client.clone();
+        async move { client.request("private/buy", json!({"amount": 10})).await }
+    });
+    // The stuck write fails the socket after `write_timeout`.
+    let stuck = within(stuck).await.unwrap();
+    assert!(matches!(stuck, Err(Error::Disconnected)), "may have reached the server: {stuck:?}");
+    let queued = within(queued).await.unwrap();
+    assert!(matches!(queued, Err(Error::NotConnected(_))), "never written: {queued:?}");
+    let request = within(request).await.unwrap();
+    assert!(matches!(request, Err(Error::NotConnected(_))), "never written: {request:?}");
+}

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     error::Error,
-    event::{DisconnectReason, Event},
+    event::{DisconnectReason, Ending, Event},
     state::ConnectionState,
     telemetry::names,
     transport::{WsStream, dial},
@@ -41,6 +41,7 @@ impl Connection {
         self.retry.last_error = Some(Box::new(reason.as_error()));
         let reconnecting = self.config.reconnect_on_error && self.config.retry_count > 0;
         let will_retry = reconnecting && self.retry.attempts < self.config.retry_count;
+        let ending = if reconnecting { Ending::GaveUp } else { Ending::of_lost(&reason) };
         // A socket lost while restoring was never reported open: the user already knows the
         // client is connecting.
         let was_open = !matches!(self.phase, Phase::Restoring { .. });
@@ -58,7 +59,7 @@ impl Connection {
             return true;
         }
         let last = reconnecting.then(|| self.gave_up_event());
-        self.finish_now(last).await;
+        self.finish_now(ending, last).await;
         false
     }
 
@@ -67,7 +68,7 @@ impl Connection {
         loop {
             if self.retry.attempts >= self.config.retry_count {
                 let event = self.gave_up_event();
-                self.finish_now(Some(event)).await;
+                self.finish_now(Ending::GaveUp, Some(event)).await;
                 return None;
             }
             // A reader that stopped reading is not handed an unbounded history.
@@ -102,7 +103,7 @@ impl Connection {
                     self.retry.last_error = Some(Box::new(err));
                     if hopeless {
                         let event = self.gave_up_event();
-                        self.finish_now(Some(event)).await;
+                        self.finish_now(Ending::GaveUp, Some(event)).await;
                         return None;
                     }
                 }
@@ -128,9 +129,9 @@ impl Connection {
     }
 
     /// Finishes with `told` as the last event, bounded by `close_timeout`.
-    async fn finish_now(&mut self, told: Option<Event>) {
+    async fn finish_now(&mut self, ending: Ending, told: Option<Event>) {
         let deadline = Instant::now() + self.config.close_timeout;
-        self.finish(told, deadline).await;
+        self.finish(ending, told, deadline).await;
     }
 
     /// Runs `work` while answering commands as a connection without a socket must.
@@ -140,12 +141,12 @@ impl Connection {
             tokio::select! {
                 output = &mut work => return Offline::Done(output),
                 () = poll_fn(|cx| self.shared.close.poll_requested(cx)) => {
-                    self.finish_now(None).await;
+                    self.finish_now(Ending::Closed, None).await;
                     return Offline::Stopped;
                 }
                 command = self.shared.commands.recv() => match command {
                     None => {
-                        self.finish_now(None).await;
+                        self.finish_now(Ending::Closed, None).await;
                         return Offline::Stopped;
                     }
                     Some(command) => self.offline_command(command),

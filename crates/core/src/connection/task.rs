@@ -18,7 +18,7 @@ use super::{
 use crate::{
     config::Config,
     error::Error,
-    event::{DisconnectReason, Event},
+    event::{DisconnectReason, Ending, Event},
     heartbeat::HeartbeatKind,
     message::Message,
     monitor::{Shared, Totals},
@@ -181,7 +181,7 @@ impl Connection {
         let told =
             Event::Disconnected { reason: DisconnectReason::ClientClosed, will_retry: false };
         self.telemetry.disconnected(EndLabel::ClientClosed);
-        self.finish(Some(told), deadline).await;
+        self.finish(Ending::Closed, Some(told), deadline).await;
     }
 
     /// When the close handshake must be over (also bounds flushing the recording).
@@ -277,7 +277,9 @@ impl Connection {
         }
     }
 
-    /// Fails everything that waited on the socket just lost.
+    /// Fails everything that waited on the socket just lost (the state already set): what
+    /// may have reached the server with [`Error::Disconnected`], what never left the outbox
+    /// with [`Error::NotConnected`] — so a caller knows a retry cannot send it twice.
     pub(super) fn fail_waiting(&mut self) {
         for waiter in self.pending.drain() {
             self.settle(&waiter);
@@ -286,22 +288,29 @@ impl Connection {
         for ack in self.outbox.unflushed.drain(..) {
             let _ = ack.send(Err(Error::Disconnected));
         }
+        let state = self.shared.state.get();
         let queued: Vec<Outgoing> = self.outbox.drain().collect();
         for item in queued {
-            match item {
-                Outgoing::Send { ack, .. } => drop(ack.send(Err(Error::Disconnected))),
-                Outgoing::Request(request) => {
-                    self.settle(&request.waiter);
-                    request.waiter.fail(Error::Disconnected);
-                }
-                Outgoing::Internal(_) => {}
+            self.refuse_unwritten(item, state);
+        }
+    }
+
+    /// Answers a frame that was never written: it did not reach the server.
+    pub(super) fn refuse_unwritten(&mut self, item: Outgoing, state: ConnectionState) {
+        match item {
+            Outgoing::Send { ack, .. } => drop(ack.send(Err(Error::NotConnected(state)))),
+            Outgoing::Request(request) => {
+                self.settle(&request.waiter);
+                request.waiter.fail(Error::NotConnected(state));
             }
+            Outgoing::Internal(_) => {}
         }
     }
 
     /// Ends the connection for good: fails what waits, refuses what is queued, writes the
     /// rest of the recording (bounded by `deadline`), then tells the user `told`.
-    pub(super) async fn finish(&mut self, told: Option<Event>, deadline: Instant) {
+    pub(super) async fn finish(&mut self, ending: Ending, told: Option<Event>, deadline: Instant) {
+        self.shared.set_ending(ending);
         self.shared.state.set(ConnectionState::Disconnected);
         self.fail_waiting();
         for command in self.shared.commands.close() {

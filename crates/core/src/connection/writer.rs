@@ -15,6 +15,7 @@ use super::{
 use crate::{
     error::{Error, Result},
     message::Message,
+    state::ConnectionState,
     telemetry::names,
     transport::WsStream,
 };
@@ -131,14 +132,7 @@ impl Connection {
 
     /// Answers what can no longer be written: the close frame is out.
     fn refuse_after_close(&mut self, item: Outgoing) {
-        match item {
-            Outgoing::Send { ack, .. } => drop(ack.send(Err(Error::Disconnected))),
-            Outgoing::Request(request) => {
-                self.settle(&request.waiter);
-                request.waiter.fail(Error::Disconnected);
-            }
-            Outgoing::Internal(_) => {}
-        }
+        self.refuse_unwritten(item, ConnectionState::Disconnected);
     }
 
     /// Logs a frame at DEBUG with the configured secrets blanked and text cut to 512 bytes.

@@ -44,6 +44,9 @@ pub(crate) async fn dial(
     endpoint: &Endpoint,
     config: &Config,
 ) -> Result<(WsStream, Option<String>)> {
+    if let Some(opens) = &config.open_limiter {
+        opens.acquire(1).await?;
+    }
     let deadline = Instant::now() + config.timeout;
     let bound = Bound { deadline, config };
     let addrs = bound.run(ConnectStage::Resolve, resolve(endpoint)).await?;
