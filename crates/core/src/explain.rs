@@ -32,6 +32,28 @@ pub struct Explanation {
     pub docs_url: String,
 }
 
+impl Explanation {
+    /// An explanation of an error of a crate built on this one (a pool, a venue adapter),
+    /// in the same shape as [`ErrorHandler::explain`]'s.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zen_websocket_core::Explanation;
+    ///
+    /// let explanation = Explanation::new("the pool is full", "raise max_clients", "https://example.com/guide#pool");
+    /// assert_eq!(explanation.suggestion, "raise max_clients");
+    /// ```
+    #[must_use]
+    pub fn new(
+        message: impl Into<String>,
+        suggestion: impl Into<String>,
+        docs_url: impl Into<String>,
+    ) -> Self {
+        Self { message: message.into(), suggestion: suggestion.into(), docs_url: docs_url.into() }
+    }
+}
+
 /// Turns any [`Error`] into an [`Explanation`].
 ///
 /// # Examples

@@ -46,13 +46,14 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `testing` | no | the `testing` module: `MockServer`, a real ws/wss server with matchers, injected messages, disconnects and restarts; `FaultProxy`, latency, stalls, half-open blackholes, resets and truncated frames between any client and server |
+//! | `supervisor` | no | the `supervisor` module: `ClientSupervisor`, many clients as one pool — fixed and dynamic clients restarted within limits, balanced sends and requests that never send twice, channels sharded over connections, one merged event stream, lifecycle hooks |
 //!
 //! ## More
 //!
 //! The guides live in the repository's `docs/` folder (getting started, configuration,
-//! errors, reliability, telemetry, testing, performance, architecture); `examples/quickstart.rs` runs the five
-//! functions against an embedded server or a URL you give it, and `examples/telemetry.rs`
-//! wires Prometheus and a tracing subscriber.
+//! errors, reliability, supervision, telemetry, testing, performance, architecture);
+//! `examples/quickstart.rs` runs the five functions against an embedded server or a URL you
+//! give it, and `examples/telemetry.rs` wires Prometheus and a tracing subscriber.
 
 #[doc(inline)]
 pub use zen_websocket_core::{
@@ -82,6 +83,12 @@ pub use zen_websocket_core::RateLimiter;
 #[cfg(feature = "testing")]
 #[doc(inline)]
 pub use zen_websocket_testing as testing;
+
+/// The client pool: many clients restarted within limits, balanced sends, sharded
+/// subscriptions, one merged event stream, lifecycle hooks (feature `supervisor`).
+#[cfg(feature = "supervisor")]
+#[doc(inline)]
+pub use zen_websocket_supervisor as supervisor;
 
 /// The repository README's examples, compiled as doc tests so they stay true.
 #[cfg(doctest)]
