@@ -8,12 +8,13 @@
 //!
 //! | command | what it does |
 //! |---|---|
-//! | (none) | every row: flood throughput (each consumer path), request round trips, idle memory; prints the table, writes `target/bench/results.json` and `results.svg` |
-//! | `--quick` | the same rows with a tenth of the messages, idle rows at 1,000 connections only |
-//! | `--only TEXT` | only the rows whose names contain `TEXT` (`flood`, `rtt`, `idle`, `recording`, `handler`, …) |
+//! | (none) | every row: flood throughput (each consumer path), request round trips, idle memory, recording, balanced sends over a pool; prints the table, writes `target/bench/results.json` and `results.svg` |
+//! | `--quick` | the same rows with a tenth of the messages (and sends), idle rows at 1,000 connections only |
+//! | `--only TEXT` | only the rows whose names contain `TEXT` (`flood`, `rtt`, `idle`, `recording`, `handler`, `balanced`, …) |
 //! | `serve --ca PATH` | the idle server for the memory rows (a child process) |
 //! | `idle --client zen\|raw --scheme ws\|wss --count N --port P --ca PATH` | one memory row's measuring process (a child process) |
 
+mod balanced;
 mod clients;
 mod events;
 mod ez;
@@ -41,7 +42,7 @@ use anyhow::{Context, bail};
 
 /// Samples per measurement; the table shows their median.
 const REPEATS: usize = 3;
-/// `--quick` divides every message and request count by this.
+/// `--quick` divides every message, request and send count by this.
 const QUICK_DIVISOR: usize = 10;
 
 /// What the measuring run was asked for.
@@ -155,8 +156,8 @@ fn bench(options: &Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The speed rows (flood on both runtimes, round trips, recording); the memory rows are left
-/// empty for [`memory::run`], after this runtime is gone.
+/// The speed rows (flood on both runtimes, round trips, recording, balanced sends); the memory
+/// rows are left empty for [`memory::run`], after this runtime is gone.
 fn measure(
     options: &Options,
     runtime: &tokio::runtime::Runtime,
@@ -193,7 +194,18 @@ fn measure(
         let run = flood::run_recording(spec, REPEATS, &server, &file);
         recording = Some(runtime.block_on(Box::pin(run))?);
     }
-    Ok(report::Results { flood, rtt, idle: Vec::new(), recording })
+    let mut balanced_sends = None;
+    if options.runs(&balanced::name(balanced::CLIENTS)) {
+        let counts = [balanced::WARMUP / divisor, balanced::SENDS / divisor];
+        eprintln!(
+            "  send_balanced over {} clients / send_message: {} sends each after {} warm-up",
+            balanced::CLIENTS,
+            counts[1],
+            counts[0]
+        );
+        balanced_sends = Some(runtime.block_on(Box::pin(balanced::run(REPEATS, counts, &server)))?);
+    }
+    Ok(report::Results { flood, rtt, idle: Vec::new(), recording, balanced: balanced_sends })
 }
 
 /// The lines printed under the tables.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::{
+    balanced::{self, BalancedResult},
     clients::Contender,
     flood::{FloodResult, Path, RecordingResult},
     memory::IdleResult,
@@ -21,6 +22,10 @@ const HANDLER_MIN_RATIO: f64 = 0.90;
 const RTT_P50_MAX_RATIO: f64 = 1.10;
 /// zen's 99th-percentile round trip may take at most this multiple of raw's.
 const RTT_P99_MAX_RATIO: f64 = 1.5;
+/// A `send_balanced` over a pool of 100 may take at most this multiple of a `send_message` on
+/// one of its clients: the pick costs microseconds, not milliseconds (2.4–3.1× measured on 2
+/// cores, about 20 µs over the direct send; see docs/performance.md).
+const BALANCED_MAX_RATIO: f64 = 4.0;
 /// What an idle `ws` connection may cost zen, in KiB.
 const IDLE_WS_MAX_KIB: f64 = 8.0;
 /// What an idle `wss` connection may cost zen, in KiB.
@@ -47,6 +52,8 @@ pub(crate) struct Results {
     pub(crate) idle: Vec<IdleResult>,
     /// zen recording against zen not recording.
     pub(crate) recording: Option<RecordingResult>,
+    /// Balanced sends over a pool against direct sends on one of its clients.
+    pub(crate) balanced: Option<BalancedResult>,
 }
 
 /// A promise a row is held to.
@@ -56,6 +63,9 @@ enum Target {
     RatioAtLeast(f64),
     /// zen / raw ≤ this.
     RatioAtMost(f64),
+    /// Balanced / direct ≤ this (the balanced-send row: its `zen` column is the balanced
+    /// send, its `raw` column the direct one).
+    RatioToDirectAtMost(f64),
     /// zen's own figure ≤ this.
     AtMost(f64),
 }
@@ -64,7 +74,7 @@ impl Target {
     fn met(self, zen: f64, ratio: f64) -> bool {
         match self {
             Self::RatioAtLeast(min) => ratio >= min,
-            Self::RatioAtMost(max) => ratio <= max,
+            Self::RatioAtMost(max) | Self::RatioToDirectAtMost(max) => ratio <= max,
             Self::AtMost(max) => zen <= max,
         }
     }
@@ -73,6 +83,7 @@ impl Target {
         match self {
             Self::RatioAtLeast(min) => format!("≥ {min:.2}× raw"),
             Self::RatioAtMost(max) => format!("≤ {max:.2}× raw"),
+            Self::RatioToDirectAtMost(max) => format!("≤ {max:.2}× direct"),
             Self::AtMost(max) => format!("≤ {max} {unit}"),
         }
     }
@@ -136,6 +147,8 @@ pub(crate) struct Row {
     pub(crate) met: Option<bool>,
     /// Why the row has no figures.
     pub(crate) skipped: Option<String>,
+    /// A figure the columns do not hold, printed after the verdict.
+    pub(crate) note: Option<String>,
     /// Where the chart draws the row; `None` keeps it out of the chart.
     #[serde(skip)]
     pub(crate) panel: Option<Panel>,
@@ -170,6 +183,7 @@ impl Row {
             target: target.map(|target| target.describe(unit)),
             met: target.map(|target| target.met(zen, ratio)),
             skipped: None,
+            note: None,
             panel,
         }
     }
@@ -240,7 +254,23 @@ pub(crate) fn rows(results: &Results) -> Vec<Row> {
         ]);
         rows.push(Row::new(name, "msgs/s", &figures, None, None));
     }
+    if let Some(balanced) = &results.balanced {
+        rows.push(balanced_row(balanced));
+    }
     rows
+}
+
+/// The balanced-send row: the median time per send of each side (`zen`: balanced, `raw`:
+/// direct), and their difference as its note — the pick, plus spreading the sends over the
+/// pool's sockets. Not charted.
+fn balanced_row(result: &BalancedResult) -> Row {
+    let per_send = |secs: &[f64]| median(secs) * 1e6 / result.sends.max(1) as f64;
+    let (through_pool, direct) = (per_send(&result.balanced_secs), per_send(&result.direct_secs));
+    let figures = BTreeMap::from([(Contender::Zen, through_pool), (Contender::Raw, direct)]);
+    let target = Some(Target::RatioToDirectAtMost(BALANCED_MAX_RATIO));
+    let mut row = Row::new(balanced::name(result.clients), "µs/send", &figures, target, None);
+    row.note = Some(format!("overhead {:+.1} µs/send", through_pool - direct));
+    row
 }
 
 /// A memory row from its zen and raw results (in that order).
@@ -271,6 +301,7 @@ fn idle_row(pair: &[IdleResult]) -> Row {
         target: target.map(|target| target.describe("KiB/conn")),
         met: None,
         skipped: first.skipped.clone(),
+        note: None,
         panel: Some(Panel::Memory),
     }
 }
@@ -278,19 +309,23 @@ fn idle_row(pair: &[IdleResult]) -> Row {
 /// Prints the table, then zen against each peer, to standard output.
 pub(crate) fn print(rows: &[Row], heading: &str, notes: &[String]) {
     println!("\n{heading}\n");
+    let width = rows.iter().map(|row| row.name.chars().count()).fold(30, usize::max);
     println!(
-        "  {:<30} {:<9} {:>12} {:>12} {:>8}   {:<16} ",
+        "  {:<width$} {:<9} {:>12} {:>12} {:>8}   {:<16} ",
         "row", "unit", "zen", "raw", "zen/raw", "target"
     );
     for row in rows {
-        let verdict = match (row.met, &row.skipped) {
+        let mut verdict = match (row.met, &row.skipped) {
             (Some(true), _) => "ok".to_owned(),
             (Some(false), _) => "MISSED".to_owned(),
             (None, Some(reason)) => format!("skipped: {reason}"),
             (None, None) => String::new(),
         };
+        if let Some(note) = &row.note {
+            verdict.push_str(&format!("   {note}"));
+        }
         println!(
-            "  {:<30} {:<9} {:>12} {:>12} {:>8}   {:<16} {verdict}",
+            "  {:<width$} {:<9} {:>12} {:>12} {:>8}   {:<16} {verdict}",
             row.name,
             row.unit,
             figure(row.unit, row.zen),
@@ -424,7 +459,13 @@ mod tests {
             (Contender::Node, vec![1.3]),
         ]);
         let flood = FloodResult { label: "64 B", size: 64, count: 100, path: Path::Recv, secs };
-        let results = Results { flood: vec![flood], rtt: None, idle: vec![], recording: None };
+        let results = Results {
+            flood: vec![flood],
+            rtt: None,
+            idle: vec![],
+            recording: None,
+            balanced: None,
+        };
         let targets = &rows(&results)[0].peer_targets;
         let expected =
             BTreeMap::from([(Contender::Ezsockets, (1.5, false)), (Contender::Node, (1.2, true))]);
@@ -435,7 +476,13 @@ mod tests {
     fn the_handler_row_has_its_own_target() {
         let secs = BTreeMap::from([(Contender::Zen, vec![1.0]), (Contender::Raw, vec![0.85])]);
         let flood = FloodResult { label: "h", size: 64, count: 100, path: Path::Handler, secs };
-        let results = Results { flood: vec![flood], rtt: None, idle: vec![], recording: None };
+        let results = Results {
+            flood: vec![flood],
+            rtt: None,
+            idle: vec![],
+            recording: None,
+            balanced: None,
+        };
         let row = &rows(&results)[0];
         assert_eq!((row.target.as_deref(), row.met), (Some("≥ 0.90× raw"), Some(false)));
     }
@@ -463,7 +510,13 @@ mod tests {
             (Contender::Node, vec![4.0, 4.0, 8.0]),
         ]);
         let flood = FloodResult { label: "64 B", size: 64, count: 100, path: Path::Recv, secs };
-        let results = Results { flood: vec![flood], rtt: None, idle: vec![], recording: None };
+        let results = Results {
+            flood: vec![flood],
+            rtt: None,
+            idle: vec![],
+            recording: None,
+            balanced: None,
+        };
         let rows = rows(&results);
         assert_eq!(rows.len(), 1, "no MB/s row for 64 B");
         assert_eq!((rows[0].zen, rows[0].raw), (Some(50.0), Some(100.0)));
@@ -473,11 +526,40 @@ mod tests {
     }
 
     #[test]
+    fn the_balanced_row_divides_per_send_times_and_notes_the_overhead() {
+        let balanced = BalancedResult {
+            clients: 100,
+            warmup: 10,
+            sends: 1_000,
+            balanced_secs: vec![0.012, 0.010, 0.011],
+            direct_secs: vec![0.008, 0.009, 0.008],
+        };
+        let results = Results {
+            flood: vec![],
+            rtt: None,
+            idle: vec![],
+            recording: None,
+            balanced: Some(balanced),
+        };
+        let row = &rows(&results)[0];
+        assert_eq!(row.name, "send_balanced ÷ send_message (100 clients)");
+        assert!((row.zen.unwrap() - 11.0).abs() < 1e-9 && (row.raw.unwrap() - 8.0).abs() < 1e-9);
+        assert_eq!((row.target.as_deref(), row.met), (Some("≤ 4.00× direct"), Some(true)));
+        assert_eq!((row.note.as_deref(), row.panel), (Some("overhead +3.0 µs/send"), None));
+    }
+
+    #[test]
     fn large_messages_are_charted_in_megabytes() {
         let secs = BTreeMap::from([(Contender::Zen, vec![2.0]), (Contender::Raw, vec![1.0])]);
         let flood =
             FloodResult { label: "16 KiB", size: 16 << 10, count: 1_000, path: Path::Recv, secs };
-        let results = Results { flood: vec![flood], rtt: None, idle: vec![], recording: None };
+        let results = Results {
+            flood: vec![flood],
+            rtt: None,
+            idle: vec![],
+            recording: None,
+            balanced: None,
+        };
         let rows = rows(&results);
         assert_eq!((rows[0].unit, rows[0].panel), ("msgs/s", None));
         assert_eq!((rows[1].unit, rows[1].panel), ("MB/s", Some(Panel::Bytes)));

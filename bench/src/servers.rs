@@ -1,5 +1,6 @@
 //! The servers the clients are measured against: raw tokio-tungstenite on 127.0.0.1, one
-//! behaviour each — flood, JSON-RPC echo, and idle (for the memory rows, in a child process).
+//! behaviour each — flood, JSON-RPC echo, sink, and idle (for the memory rows, in a child
+//! process).
 
 use std::{future::Future, io, net::Ipv4Addr, time::Duration};
 
@@ -13,7 +14,7 @@ use tokio::{
 };
 use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::{
-    WebSocketStream, accept_async, accept_async_with_config,
+    WebSocketStream, accept_async_with_config,
     tungstenite::{Message, Utf8Bytes, protocol::WebSocketConfig},
 };
 
@@ -40,7 +41,7 @@ pub(crate) fn spawn_flood(
     payload: Utf8Bytes,
     count: usize,
 ) -> io::Result<(u16, JoinHandle<()>)> {
-    spawn(runtime, move |ws| flood(ws, payload.clone(), count))
+    spawn(runtime, None, move |ws| flood(ws, payload.clone(), count))
 }
 
 /// Serves JSON-RPC echo on `runtime`: each request is answered with its `params` as the
@@ -50,7 +51,19 @@ pub(crate) fn spawn_flood(
 ///
 /// When binding fails.
 pub(crate) fn spawn_echo(runtime: &Handle) -> io::Result<(u16, JoinHandle<()>)> {
-    spawn(runtime, echo)
+    spawn(runtime, None, echo)
+}
+
+/// Serves a sink on `runtime`: every frame each connection sends is read and dropped; nothing
+/// is sent back (but the answers to pings and closes). A 4 KiB read buffer: tungstenite
+/// zero-fills the whole buffer before every read, and with its 128 KiB default that would be
+/// most of the sink's work per frame. Returns the port.
+///
+/// # Errors
+///
+/// When binding fails.
+pub(crate) fn spawn_sink(runtime: &Handle) -> io::Result<(u16, JoinHandle<()>)> {
+    spawn(runtime, Some(WebSocketConfig::default().read_buffer_size(4 << 10)), sink)
 }
 
 /// Accepts connections (plain or TLS) and holds them open, answering pings and closes, until
@@ -89,8 +102,13 @@ pub(crate) fn rpc_reply(request: &str) -> anyhow::Result<String> {
 }
 
 /// Binds a free port here and serves it on `runtime` (whose I/O driver then owns the
-/// listener), running `handler` on each connection after the upgrade.
-fn spawn<F, Fut>(runtime: &Handle, handler: F) -> io::Result<(u16, JoinHandle<()>)>
+/// listener), running `handler` on each connection after the upgrade (with `config`, or
+/// tungstenite's defaults).
+fn spawn<F, Fut>(
+    runtime: &Handle,
+    config: Option<WebSocketConfig>,
+    handler: F,
+) -> io::Result<(u16, JoinHandle<()>)>
 where
     F: Fn(WebSocketStream<TcpStream>) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
@@ -100,15 +118,15 @@ where
     let port = listener.local_addr()?.port();
     let task = runtime.spawn(async move {
         match TcpListener::from_std(listener) {
-            Ok(listener) => serve(listener, handler).await,
+            Ok(listener) => serve(listener, config, handler).await,
             Err(err) => eprintln!("bench server: cannot listen: {err}"),
         }
     });
     Ok((port, task))
 }
 
-/// Accepts plain connections and runs `handler` on each after the upgrade.
-async fn serve<F, Fut>(listener: TcpListener, handler: F)
+/// Accepts plain connections and runs `handler` on each after the upgrade (with `config`).
+async fn serve<F, Fut>(listener: TcpListener, config: Option<WebSocketConfig>, handler: F)
 where
     F: Fn(WebSocketStream<TcpStream>) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
@@ -120,7 +138,7 @@ where
         let handler = handler.clone();
         tokio::spawn(async move {
             // A client that leaves early ends its connection; nothing to report.
-            if let Ok(ws) = Box::pin(accept_async(tcp)).await {
+            if let Ok(ws) = Box::pin(accept_async_with_config(tcp, config)).await {
                 let _ = handler(ws).await;
             }
         });
@@ -161,6 +179,13 @@ async fn echo(mut ws: WebSocketStream<TcpStream>) -> anyhow::Result<()> {
         if let Message::Text(request) = frame? {
             ws.send(Message::text(rpc_reply(request.as_str())?)).await?;
         }
+    }
+    Ok(())
+}
+
+async fn sink(mut ws: WebSocketStream<TcpStream>) -> anyhow::Result<()> {
+    while let Some(frame) = ws.next().await {
+        frame?;
     }
     Ok(())
 }

@@ -151,6 +151,7 @@ mod tests {
             target: None,
             met: None,
             skipped: None,
+            note: None,
             panel: Some(panel),
         }
     }

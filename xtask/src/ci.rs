@@ -21,7 +21,8 @@ const STEPS: &[Step] = &[
     Step { name: "fmt", args: &["fmt", "--all", "--", "--check"], ..Step::DEFAULT },
     Step {
         name: "clippy",
-        args: &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+        // Every feature: the facade's optional re-exports (testing, supervisor) are checked too.
+        args: &["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"],
         ..Step::DEFAULT
     },
     Step { name: "test", args: &["test", "--workspace"], counts_tests: true, ..Step::DEFAULT },
@@ -29,7 +30,7 @@ const STEPS: &[Step] = &[
     soak::CI,
     Step {
         name: "doc",
-        args: &["doc", "--workspace", "--no-deps"],
+        args: &["doc", "--workspace", "--no-deps", "--all-features"],
         env: &[("RUSTDOCFLAGS", "-D warnings")],
         ..Step::DEFAULT
     },
