@@ -145,7 +145,18 @@ impl Scores {
         state.errors = Some((current + 1.0, now));
     }
 
+    /// The latency average (unless stale) and the recent errors, under one lock.
+    pub(crate) fn now(&self, now: Instant) -> (Option<f64>, f64) {
+        let state = self.lock();
+        let latency = state
+            .latency
+            .filter(|(_, at)| now.saturating_duration_since(*at) < LATENCY_STALE_AFTER)
+            .map(|(average, _)| average);
+        (latency, decayed(state.errors, now))
+    }
+
     /// The latency average in milliseconds, unless it is stale.
+    #[cfg(test)]
     pub(crate) fn latency_ms(&self, now: Instant) -> Option<f64> {
         let state = self.lock();
         let (average, at) = state.latency?;
@@ -267,6 +278,7 @@ mod tests {
         scores.latency_sample(Duration::from_millis(10), start);
         assert_eq!(scores.latency_ms(start), Some(10.0));
         assert_eq!(scores.latency_ms(start + LATENCY_STALE_AFTER), None);
+        assert_eq!(scores.now(start + LATENCY_STALE_AFTER).0, None);
         scores.error(start);
         scores.error(start);
         let later = scores.recent_errors(start + ERRORS_HALF_LIFE);

@@ -148,9 +148,9 @@ impl Member {
             && options.tag.as_ref().is_none_or(|tag| self.spec.tags.contains(tag))
     }
 
-    /// The client, when it may take balanced traffic: running, connected, its heartbeat
-    /// answered, authenticated when asked.
-    pub(crate) fn eligible(&self, authenticated: bool) -> Option<Client> {
+    /// The client's pending requests, when it may take balanced traffic: running, connected,
+    /// its heartbeat answered, authenticated when asked.
+    pub(crate) fn eligible_pending(&self, authenticated: bool) -> Option<usize> {
         let slot = self.slot();
         if !matches!(slot.phase, Phase::Live | Phase::Discovered) {
             return None;
@@ -159,7 +159,7 @@ impl Member {
         let usable = client.get_state() == ConnectionState::Connected
             && client.get_heartbeat_health().failures == 0
             && (!authenticated || self.authenticated(&slot, client));
-        usable.then(|| client.clone())
+        usable.then(|| client.get_state_metrics().pending_requests)
     }
 
     /// The client when it is running and connected (for shard placement).

@@ -84,34 +84,31 @@ impl Drop for InFlight<'_> {
 }
 
 impl Pool {
-    /// The eligible clients in the order to try them, at most `max_attempts`.
+    /// The eligible clients in the order to try them, at most `max_attempts`. Only those are
+    /// cloned out of the pool: the rest are looked at under the members' locks.
     pub(crate) fn ranked(&self, options: &BalanceOptions) -> Vec<(Arc<Member>, Client)> {
         let now = Instant::now();
-        let (picked, candidates): (Vec<_>, Vec<_>) = self.with_members(|members| {
-            members
-                .values()
-                .filter(|member| member.matches(options))
-                .filter_map(|member| {
-                    let client = member.eligible(options.authenticated)?;
-                    let pending = client.get_state_metrics().pending_requests
-                        + member.in_flight.load(Ordering::Acquire);
-                    let candidate = Candidate {
-                        pending,
-                        latency_ms: member.scores.latency_ms(now),
-                        errors: member.scores.recent_errors(now),
-                    };
-                    Some(((Arc::clone(member), client), candidate))
-                })
-                .unzip()
-        });
-        let keys = rank_keys(&candidates);
         let turn = self.turn.fetch_add(1, Ordering::Relaxed);
-        let mut slots: Vec<Option<(Arc<Member>, Client)>> = picked.into_iter().map(Some).collect();
-        order(&keys, turn)
-            .into_iter()
-            .take(options.max_attempts as usize)
-            .filter_map(|index| slots[index].take())
-            .collect()
+        self.with_members(|members| {
+            let mut eligible: Vec<&Arc<Member>> = Vec::with_capacity(members.len());
+            let mut candidates: Vec<Candidate> = Vec::with_capacity(members.len());
+            for member in members.values().filter(|member| member.matches(options)) {
+                let Some(pending) = member.eligible_pending(options.authenticated) else { continue };
+                let (latency_ms, errors) = member.scores.now(now);
+                let pending = pending + member.in_flight.load(Ordering::Acquire);
+                eligible.push(member);
+                candidates.push(Candidate { pending, latency_ms, errors });
+            }
+            let keys = rank_keys(&candidates);
+            order(&keys, turn)
+                .into_iter()
+                .take(options.max_attempts as usize)
+                .filter_map(|index| {
+                    let member = eligible[index];
+                    Some((Arc::clone(member), member.client()?))
+                })
+                .collect()
+        })
     }
 
     /// Runs `call` on the best eligible client, failing over while nothing was written.
