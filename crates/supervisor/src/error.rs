@@ -181,7 +181,7 @@ fn describe(err: &Error) -> (&'static str, String, String) {
         }
         Error::PoolExhausted { .. } => (
             "sharding",
-            "Raise max_subscriptions_per_client (within the venue's limit) or max_clients, or stop a failed client to free its place",
+            "Raise max_subscriptions_per_client (within the venue's limit) or max_clients, unsubscribe_sharded channels you no longer need, or stop a failed client to free its place",
         ),
         Error::Subscribe { .. } => (
             "sharding",

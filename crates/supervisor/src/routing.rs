@@ -93,7 +93,9 @@ impl Pool {
             let mut eligible: Vec<&Arc<Member>> = Vec::with_capacity(members.len());
             let mut candidates: Vec<Candidate> = Vec::with_capacity(members.len());
             for member in members.values().filter(|member| member.matches(options)) {
-                let Some(pending) = member.eligible_pending(options.authenticated) else { continue };
+                let Some(pending) = member.eligible_pending(options.authenticated) else {
+                    continue;
+                };
                 let (latency_ms, errors) = member.scores.now(now);
                 let pending = pending + member.in_flight.load(Ordering::Acquire);
                 eligible.push(member);

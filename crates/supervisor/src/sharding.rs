@@ -6,7 +6,7 @@ use std::{
 };
 
 use futures_util::future::join_all;
-use zen_websocket_core::Client;
+use zen_websocket_core::{Client, SubscriptionId};
 
 use crate::{
     ClientId, ClientSpec, ShardOptions,
@@ -55,6 +55,8 @@ pub struct ShardReport {
 #[derive(Debug, Clone)]
 pub(crate) struct Owner {
     pub(crate) client: ClientId,
+    /// The client's subscription (one per subscribe request) the channel belongs to.
+    subscription: SubscriptionId,
     tag: Option<Arc<str>>,
 }
 
@@ -177,17 +179,21 @@ impl Pool {
     ) -> Result<(ClientId, usize)> {
         let Target { member, client, channels } = target;
         let (confirmed, failed) = subscribe_chunks(&client, channels).await;
+        let mut count = 0;
         {
             let mut owners = self.owners.lock().unwrap_or_else(PoisonError::into_inner);
-            for channel in &confirmed {
-                owners.insert(channel.clone(), Owner { client: member.id, tag: tag.clone() });
+            for (subscription, channels) in confirmed {
+                count += channels.len();
+                for channel in channels {
+                    let owner = Owner { client: member.id, subscription, tag: tag.clone() };
+                    owners.insert(channel, owner);
+                }
             }
         }
-        let held =
-            member.shard_count.fetch_add(confirmed.len(), Ordering::AcqRel) + confirmed.len();
+        let held = member.shard_count.fetch_add(count, Ordering::AcqRel) + count;
         telemetry::shard_size(&self.name, member.id, held);
         match failed {
-            None => Ok((member.id, confirmed.len())),
+            None => Ok((member.id, count)),
             Some((channels, error)) => {
                 Err(Error::Subscribe { client: member.id, channels, error: Arc::new(error) })
             }
@@ -201,12 +207,94 @@ impl Pool {
         if held.is_empty() {
             return;
         }
-        let (_, failed) = subscribe_chunks(client, held).await;
+        let (confirmed, failed) = subscribe_chunks(client, held).await;
+        self.renumber(&confirmed);
         if let Some((channels, error)) = failed {
             tracing::warn!(pool = %self.name, client = %member.id, %error, count = channels.len(), "channels not restored on the restarted client; moving them");
             let moving = self.release_channels(member, Some(&channels));
             self.rehome(member.id, moving);
         }
+    }
+
+    /// Records the subscriptions channels now belong to.
+    fn renumber(&self, confirmed: &[(SubscriptionId, Vec<String>)]) {
+        let mut owners = self.owners.lock().unwrap_or_else(PoisonError::into_inner);
+        for (subscription, channels) in confirmed {
+            for channel in channels {
+                if let Some(owner) = owners.get_mut(channel) {
+                    owner.subscription = *subscription;
+                }
+            }
+        }
+    }
+
+    /// Unsubscribes shard channels: each client keeps the other channels of the subscriptions
+    /// they shared (subscribed again under a new subscription before the old one goes, so they
+    /// never lapse). Channels the pool does not hold are skipped. Returns how many were dropped.
+    pub(crate) async fn unsubscribe_sharded(
+        self: &Arc<Self>,
+        channels: Vec<String>,
+    ) -> Result<usize> {
+        let _placing = self.placing.lock().await;
+        let mut dropped = 0;
+        for ((client_id, subscription), leaving) in self.group_by_subscription(channels) {
+            let member = self.member(client_id).ok_or(Error::UnknownClient(client_id))?;
+            let client = member.connected().ok_or_else(|| Error::Subscribe {
+                client: client_id,
+                channels: leaving.clone(),
+                error: Arc::new(zen_websocket_core::Error::NotConnected(
+                    zen_websocket_core::ConnectionState::Disconnected,
+                )),
+            })?;
+            let staying = self.others_in(client_id, subscription, &leaving);
+            let failed = |error| Error::Client { client: client_id, error };
+            if !staying.is_empty() {
+                let renewed = client.subscribe(staying.iter().cloned()).await.map_err(failed)?;
+                self.renumber(&[(renewed, staying)]);
+            }
+            client.unsubscribe(subscription).await.map_err(failed)?;
+            dropped += self.release_channels(&member, Some(&leaving)).len();
+        }
+        Ok(dropped)
+    }
+
+    /// The held channels among `channels`, by the client and subscription holding them.
+    fn group_by_subscription(
+        &self,
+        channels: Vec<String>,
+    ) -> BTreeMap<(ClientId, SubscriptionId), Vec<String>> {
+        let owners = self.owners.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut groups: BTreeMap<(ClientId, SubscriptionId), Vec<String>> = BTreeMap::new();
+        for channel in channels {
+            if let Some(owner) = owners.get(&channel) {
+                let group = groups.entry((owner.client, owner.subscription)).or_default();
+                if !group.contains(&channel) {
+                    group.push(channel);
+                }
+            }
+        }
+        groups
+    }
+
+    /// The other channels of `subscription` on `client`, beside `leaving`.
+    fn others_in(
+        &self,
+        client: ClientId,
+        subscription: SubscriptionId,
+        leaving: &[String],
+    ) -> Vec<String> {
+        let owners = self.owners.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut others: Vec<String> = owners
+            .iter()
+            .filter(|(channel, owner)| {
+                owner.client == client
+                    && owner.subscription == subscription
+                    && !leaving.contains(channel)
+            })
+            .map(|(channel, _)| channel.clone())
+            .collect();
+        others.sort();
+        others
     }
 
     /// The shard channels `client` holds.
@@ -341,7 +429,7 @@ impl Pool {
 async fn subscribe_chunks(
     client: &Client,
     channels: Vec<String>,
-) -> (Vec<String>, Option<(Vec<String>, zen_websocket_core::Error)>) {
+) -> (Vec<(SubscriptionId, Vec<String>)>, Option<(Vec<String>, zen_websocket_core::Error)>) {
     let chunks: Vec<Vec<String>> = channels.chunks(CHUNK).map(<[String]>::to_vec).collect();
     let results =
         join_all(chunks.iter().map(|chunk| client.subscribe(chunk.iter().cloned()))).await;
@@ -349,7 +437,7 @@ async fn subscribe_chunks(
     let mut failed: Option<(Vec<String>, zen_websocket_core::Error)> = None;
     for (chunk, result) in chunks.into_iter().zip(results) {
         match (result, &mut failed) {
-            (Ok(_), _) => confirmed.extend(chunk),
+            (Ok(subscription), _) => confirmed.push((subscription, chunk)),
             (Err(_), Some((refused, _))) => refused.extend(chunk),
             (Err(error), slot @ None) => *slot = Some((chunk, error)),
         }

@@ -368,6 +368,41 @@ impl ClientSupervisor {
         Box::pin(self.pool().subscribe_sharded(channels, options)).await
     }
 
+    /// Unsubscribes channels held by [`subscribe_sharded`](Self::subscribe_sharded). Other
+    /// channels that went out in the same subscribe request stay subscribed without a gap
+    /// (subscribed again on their own before the shared subscription ends). Channels the pool
+    /// does not hold are skipped. Returns how many were unsubscribed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Subscribe`] when the client holding some of them is not connected (they stay
+    /// held: its restart or restore brings them back, unsubscribe again then);
+    /// [`Error::Client`] when the server refused or did not answer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = zen_websocket_testing::MockServer::start().await?;
+    /// use zen_websocket_supervisor::{ClientSpec, ClientSupervisor, ShardOptions, SupervisorConfig};
+    ///
+    /// let pool = ClientSupervisor::start(SupervisorConfig::default().template(ClientSpec::new("data", server.url()))).await?;
+    /// pool.subscribe_sharded(["a", "b", "c"], &ShardOptions::default()).await?;
+    /// assert_eq!(pool.unsubscribe_sharded(["b", "not-held"]).await?, 1);
+    /// assert_eq!(pool.shards()[0].1, ["a", "c"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn unsubscribe_sharded<I>(&self, channels: I) -> Result<usize>
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        let channels = channels.into_iter().map(Into::into).collect();
+        Box::pin(self.pool().unsubscribe_sharded(channels)).await
+    }
+
     /// The shard channels each client holds, by client.
     ///
     /// # Examples

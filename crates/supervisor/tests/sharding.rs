@@ -214,3 +214,49 @@ async fn channels_a_reconnect_could_not_restore_move_to_another_client() {
     assert_eq!(subscribed(&[&healthy]).len(), 3, "confirmed on the healthy client's server");
     assert_eq!(pool.shards(), [(ids[1], channels(0..3))]);
 }
+
+/// The channels of every `public/unsubscribe` request `server` read.
+fn unsubscribed(server: &MockServer) -> Vec<String> {
+    let mut asked: Vec<String> = server
+        .received()
+        .iter()
+        .filter_map(|frame| frame.json())
+        .filter(|request| request["method"] == "public/unsubscribe")
+        .flat_map(|request| {
+            let channels = request["params"]["channels"].as_array().cloned().unwrap_or_default();
+            channels.into_iter().map(|channel| channel.as_str().unwrap().to_owned())
+        })
+        .collect();
+    asked.sort();
+    asked
+}
+
+#[tokio::test]
+async fn unsubscribing_some_channels_keeps_the_rest_of_their_request_subscribed() {
+    let server = server().await;
+    let config = pool_config().template(spec("data", &server));
+    let pool = within(ClientSupervisor::start(config)).await.unwrap();
+    // 150 channels: two subscribe requests (100 + 50).
+    within(pool.subscribe_sharded(channels(0..150), &ShardOptions::default())).await.unwrap();
+    let id = pool.shards()[0].0;
+    assert_eq!(pool.client_info(id).unwrap().subscriptions, 2);
+
+    let leaving = [channels(10..12), channels(120..121), vec!["not-held".to_owned()]].concat();
+    let dropped = within(pool.unsubscribe_sharded(leaving)).await.unwrap();
+    assert_eq!(dropped, 3);
+    let mut expected = [channels(10..12), channels(120..121)].concat();
+    expected.sort();
+    assert_eq!(unsubscribed(&server), expected, "the server is asked to drop those three only");
+    let mut kept = [channels(0..10), channels(12..120), channels(121..150)].concat();
+    kept.sort();
+    assert_eq!(pool.shards(), [(id, kept.clone())]);
+    let mut restored: Vec<String> =
+        pool.client(id).unwrap().subscriptions().into_iter().flat_map(|(_, held)| held).collect();
+    restored.sort();
+    assert_eq!(restored, kept, "the client's own record (what a reconnect restores) agrees");
+
+    // Unsubscribing a whole request's channels ends it; the room is there again.
+    let dropped = within(pool.unsubscribe_sharded(channels(121..150))).await.unwrap();
+    assert_eq!(dropped, 29);
+    assert_eq!(pool.client_info(id).unwrap().shard_channels, 118);
+}
