@@ -141,6 +141,14 @@ impl Client {
         tracing::info!(url = %shown, took = ?started.elapsed(), "connected");
         let shared = Arc::new(Shared::new(&config));
         shared.set_subprotocol(subprotocol);
+        let (opened, set_up) = match config.session_setup {
+            Some(_) => {
+                shared.state.set(ConnectionState::Connecting);
+                let (opened, set_up) = oneshot::channel();
+                (Some(opened), Some(set_up))
+            }
+            None => (None, None),
+        };
         let config = Arc::new(config);
         connection::spawn(
             ws,
@@ -149,10 +157,16 @@ impl Client {
             Arc::clone(&shared),
             telemetry,
             recorder,
+            opened,
         );
         let taken = std::sync::Mutex::default();
         let inner = Inner { config, taken, shared, endpoint: shown };
-        Ok(Self { inner: Arc::new(inner) })
+        let client = Self { inner: Arc::new(inner) };
+        if let Some(set_up) = set_up {
+            // The task bounds the set-up by `request_timeout`.
+            set_up.await.unwrap_or(Err(Error::ConnectionTaskEnded))?;
+        }
+        Ok(client)
     }
 
     /// Sends a text frame (`&str`, `String`, [`serde_json::Value`]) or a binary frame

@@ -58,6 +58,7 @@ pub struct Config {
     pub(crate) request_timeout: Duration,
     pub(crate) close_timeout: Duration,
     pub(crate) message_handler: Option<MessageHandler>,
+    pub(crate) session_setup: Option<crate::session::SessionSetup>,
     pub(crate) subscription_protocol: SharedProtocol,
     pub(crate) rate_limiter: Option<RateLimiter>,
     pub(crate) open_limiter: Option<RateLimiter>,
@@ -95,6 +96,7 @@ impl Default for Config {
             request_timeout: Duration::from_secs(30),
             close_timeout: Duration::from_secs(2),
             message_handler: None,
+            session_setup: None,
             subscription_protocol: Arc::new(JsonRpcSubscriptions),
             rate_limiter: None,
             open_limiter: None,
@@ -401,6 +403,42 @@ impl Config {
     /// ```
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
         self.close_timeout = timeout;
+        self
+    }
+
+    /// Runs `setup` on every new socket — the first and each after a reconnect — before it
+    /// counts as open: after the Deribit heartbeat request (when
+    /// [`HeartbeatConfig::deribit`](crate::HeartbeatConfig::deribit) is set), before
+    /// subscriptions are restored, and before any frame of the user's is written. Requests and
+    /// sends made through its [`Session`](crate::Session) go out first; the user's wait.
+    /// This is where a venue's login, cancel-on-disconnect or account selection belongs.
+    ///
+    /// [`Client::connect`](crate::Client::connect) returns once the set-up finished; when it
+    /// fails (an error returned, a panic, or longer than [`request_timeout`](Self::request_timeout)
+    /// in all) `connect` fails with [`Error::SessionSetup`](crate::Error::SessionSetup) and
+    /// nothing is left running. After a loss, a failed set-up drops the new socket and the
+    /// client re-dials like after any failed attempt.
+    ///
+    /// Default is none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use zen_websocket_core::{Config, Session};
+    ///
+    /// let config = Config::default().session_setup(|session: Session| async move {
+    ///     session.request("public/auth", json!({"grant_type": "client_credentials"})).await?;
+    ///     session.request("private/enable_cancel_on_disconnect", json!({"scope": "connection"})).await?;
+    ///     Ok(())
+    /// });
+    /// ```
+    pub fn session_setup<F, Fut>(mut self, setup: F) -> Self
+    where
+        F: Fn(crate::Session) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = crate::Result<()>> + Send + 'static,
+    {
+        self.session_setup = Some(Arc::new(move |session| Box::pin(setup(session))));
         self
     }
 
@@ -912,6 +950,7 @@ impl fmt::Debug for Config {
             .field("request_timeout", &self.request_timeout)
             .field("close_timeout", &self.close_timeout)
             .field("message_handler", &self.message_handler.is_some())
+            .field("session_setup", &self.session_setup.is_some())
             .field("subscription_protocol", &self.subscription_protocol)
             .field("rate_limiter", &self.rate_limiter)
             .field("open_limiter", &self.open_limiter)

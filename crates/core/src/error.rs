@@ -115,6 +115,12 @@ pub enum Error {
         /// Which callback.
         callback: &'static str,
     },
+    /// The [`Config::session_setup`](crate::Config::session_setup) of a new socket failed (a
+    /// refused login, a request that timed out, the whole set-up past
+    /// [`Config::request_timeout`](crate::Config::request_timeout)): the socket is dropped
+    /// and, after a loss, the client re-dials as for any failed attempt.
+    #[error("session set-up failed: {0}")]
+    SessionSetup(#[source] Box<Error>),
     /// The connection task stopped without closing: its runtime shut down, or it hit an
     /// internal error. The client is [`Disconnected`](crate::ConnectionState::Disconnected).
     #[error("the connection task ended (its runtime shut down or it failed)")]
@@ -200,6 +206,8 @@ pub enum ConnectStage {
     Tls,
     /// Sending the HTTP upgrade request and waiting for `101 Switching Protocols`.
     Upgrade,
+    /// Running [`Config::session_setup`](crate::Config::session_setup) on the new socket.
+    Session,
 }
 
 impl fmt::Display for ConnectStage {
@@ -209,6 +217,7 @@ impl fmt::Display for ConnectStage {
             Self::Tcp => "opening the TCP connection",
             Self::Tls => "performing the TLS handshake",
             Self::Upgrade => "waiting for the WebSocket upgrade",
+            Self::Session => "running the session set-up",
         })
     }
 }
@@ -241,6 +250,7 @@ impl Error {
             | Self::ServerClosed { .. }
             | Self::RequestTimeout { .. } => true,
             Self::WebSocket(err) => websocket_error_is_recoverable(err),
+            Self::SessionSetup(inner) => inner.is_recoverable(),
             Self::RateLimited(err) => !matches!(
                 err,
                 zen_websocket_rate_limiter::Error::CostExceedsCapacity { .. }

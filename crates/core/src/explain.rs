@@ -174,6 +174,17 @@ fn describe_session(err: &Error) -> Described {
             format!("Your callback `{callback}` panicked; the call failed, the connection carries on"),
             "Fix the panic in that callback; its message is in the log".into(),
         ),
+        Error::SessionSetup(inner) => {
+            let cause = ErrorHandler::explain(inner);
+            (
+                "sessionsetup",
+                format!("The session set-up of a new socket failed: {}", cause.message),
+                format!(
+                    "Check what your `Config::session_setup` sends (credentials, method names); {}",
+                    cause.suggestion
+                ),
+            )
+        }
         Error::ConnectionTaskEnded => (
             "connectiontaskended",
             "The connection task ended without a close: its runtime shut down, or it failed".into(),
@@ -348,6 +359,11 @@ mod tests {
             Error::WriteTimeout { after: std::time::Duration::from_secs(10) },
             Error::ServerClosed { code: 1001, reason: "restart".into() },
             Error::CallbackPanicked { callback: "SubscriptionProtocol::confirm" },
+            Error::SessionSetup(Box::new(Error::JsonRpc {
+                code: 13004,
+                message: "invalid_credentials".into(),
+                data: None,
+            })),
             Error::ConnectionTaskEnded,
         ];
         for err in &errors {

@@ -90,6 +90,7 @@ mod inbox;
 mod message;
 mod monitor;
 mod rpc;
+mod session;
 mod state;
 mod subscription;
 mod telemetry;
@@ -106,6 +107,7 @@ pub use crate::{
     message::Message,
     monitor::{LatencyStats, StateMetrics},
     rpc::RequestId,
+    session::Session,
     state::ConnectionState,
     subscription::{
         BinanceSubscriptions, JsonRpcSubscriptions, SubscriptionId, SubscriptionProtocol,

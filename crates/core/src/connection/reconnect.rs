@@ -44,8 +44,10 @@ impl Connection {
         let ending = if reconnecting { Ending::GaveUp } else { Ending::of_lost(&reason) };
         // A socket lost while restoring was never reported open: the user already knows the
         // client is connecting.
-        let was_open = !matches!(self.phase, Phase::Restoring { .. });
+        let was_open = !matches!(self.phase, Phase::Restoring { .. } | Phase::SettingUp);
         self.phase = Phase::Open;
+        self.session = None;
+        self.reconnected = true;
         let state =
             if will_retry { ConnectionState::Connecting } else { ConnectionState::Disconnected };
         // The state first: a caller woken by the failures below already reads it.

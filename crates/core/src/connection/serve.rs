@@ -77,11 +77,15 @@ impl Connection {
     fn pass(&mut self, cx: &mut Context<'_>, ws: &mut WsStream) -> Pass {
         self.poll_close_request(cx);
         let commands_held_back = self.poll_commands(cx);
+        let mut again = match self.poll_session(cx) {
+            Ok(worked) => worked,
+            Err(ended) => return Pass::Ended(ended),
+        };
         let awaited = self.awaiting();
         if self.delivery.is_paused() {
             self.delivery.poll_room(cx, self.awaiting());
         }
-        let mut again = match self.read_frames(cx, ws) {
+        again |= match self.read_frames(cx, ws) {
             Ok(capped) => capped,
             Err(ended) => return Pass::Ended(ended),
         };
@@ -126,6 +130,37 @@ impl Connection {
         self.phase = Phase::Closing { deadline, timer, sent: false };
         let frame = CloseFrame { code: CloseCode::Normal, reason: "".into() };
         self.outbox.push(Outgoing::Internal(tungstenite::Message::Close(Some(frame))));
+    }
+
+    /// Serves the session set-up's requests and learns when it is over; `true` when it did
+    /// something. A failed set-up ends the socket.
+    fn poll_session(&mut self, cx: &mut Context<'_>) -> Result<bool, Ended> {
+        use crate::session::Progress;
+        if matches!(self.phase, Phase::Closing { .. }) {
+            self.session = None;
+        }
+        let mut worked = false;
+        loop {
+            let Some(lane) = &mut self.session else { return Ok(worked) };
+            match lane.poll(cx, self.config.request_timeout) {
+                Progress::Command(command) => {
+                    self.on_command(command);
+                    worked = true;
+                }
+                Progress::Done => {
+                    self.session_done();
+                    return Ok(true);
+                }
+                Progress::Failed(error) => {
+                    self.session = None;
+                    tracing::warn!(%error, "session set-up failed; dropping the socket");
+                    let reason = DisconnectReason::Error(Error::SessionSetup(Box::new(error)));
+                    let teardown = Teardown::Fail(CloseCode::Normal);
+                    return Err(Ended::Lost { reason, teardown });
+                }
+                Progress::Waiting => return Ok(worked),
+            }
+        }
     }
 
     /// Takes commands while the connection is open and the outbox has room; `true` when

@@ -36,6 +36,7 @@ pub(crate) fn spawn(
     shared: Arc<Shared>,
     telemetry: Telemetry,
     recorder: Option<Recorder>,
+    opened: Option<tokio::sync::oneshot::Sender<crate::Result<()>>>,
 ) {
     let delivery = match &config.message_handler {
         Some(handler) => Delivery::Handler(super::delivery::HandlerCell(Arc::clone(handler))),
@@ -56,6 +57,9 @@ pub(crate) fn spawn(
         recording_dropped: 0,
         subscriptions_published: 0,
         outbox: Outbox::default(),
+        session: None,
+        opened,
+        reconnected: false,
         phase: Phase::Open,
         retry: Retry::default(),
         finished: false,
@@ -83,6 +87,12 @@ pub(super) struct Connection {
     pub(super) outbox: Outbox,
     pub(super) phase: Phase,
     pub(super) retry: Retry,
+    /// The session set-up running on the current socket, if any.
+    pub(super) session: Option<crate::session::Lane>,
+    /// Told when the first socket's set-up is over: `Client::connect` waits for it.
+    pub(super) opened: Option<tokio::sync::oneshot::Sender<crate::Result<()>>>,
+    /// Whether a socket was lost before (the set-up is told it is a reconnect).
+    pub(super) reconnected: bool,
     /// Set once the task has told the user it ended; `Drop` handles every other ending.
     finished: bool,
 }
@@ -92,6 +102,9 @@ pub(super) struct Connection {
 pub(super) enum Phase {
     /// Open: commands are served.
     Open,
+    /// A new socket running the session set-up: only its requests go out; commands wait, and
+    /// restores follow once it is done.
+    SettingUp,
     /// A new socket restoring subscriptions: commands wait until the restores are answered
     /// and the connection is reported open.
     Restoring { left: usize },
@@ -149,6 +162,7 @@ impl Connection {
         let (mut connection, mut ws) = (self, ws);
         async move {
             connection.on_socket_up();
+            connection.begin_session();
             loop {
                 match connection.serve(&mut ws).await {
                     Ended::Closed => {
@@ -159,6 +173,10 @@ impl Connection {
                     Ended::Lost { reason, teardown } => {
                         Box::pin(connection.teardown(&mut ws, teardown)).await;
                         drop(ws);
+                        if connection.opened.is_some() {
+                            // The first socket never opened: `connect` reports why.
+                            return Box::pin(connection.never_opened(reason)).await;
+                        }
                         if !Box::pin(connection.on_lost(reason)).await {
                             return;
                         }
@@ -167,7 +185,7 @@ impl Connection {
                             None => return,
                         }
                         connection.on_socket_up();
-                        connection.begin_restore();
+                        connection.begin_session();
                     }
                 }
             }
@@ -204,6 +222,52 @@ impl Connection {
             }
             Teardown::Fail(code) => fail_connection(ws, code, bound).await,
         }
+    }
+
+    /// Starts the session set-up on a fresh socket; without one, a reconnected socket restores
+    /// its subscriptions at once (a first one is open already).
+    fn begin_session(&mut self) {
+        let Some(setup) = &self.config.session_setup else {
+            if self.reconnected {
+                self.begin_restore();
+            }
+            return;
+        };
+        let shared = Arc::clone(&self.shared);
+        let next_id = Arc::new(move || shared.next_request_id());
+        self.session =
+            Some(crate::session::Lane::start(setup, &self.config, next_id, self.reconnected));
+        self.phase = Phase::SettingUp;
+    }
+
+    /// The session set-up finished: the first socket is open; a later one restores its
+    /// subscriptions before it is reported open.
+    pub(super) fn session_done(&mut self) {
+        self.session = None;
+        match self.opened.take() {
+            Some(opened) => {
+                self.phase = Phase::Open;
+                self.shared.state.set(ConnectionState::Connected);
+                tracing::debug!("session set up");
+                let _ = opened.send(Ok(()));
+            }
+            None => self.begin_restore(),
+        }
+    }
+
+    /// The first socket was lost before it opened (its set-up failed): `connect` fails with
+    /// the reason, and the task ends without events — nobody holds the client.
+    async fn never_opened(&mut self, reason: DisconnectReason) {
+        let error = match reason {
+            DisconnectReason::Error(error) => error,
+            other => other.as_error(),
+        };
+        tracing::info!(%error, "the first connection failed its session set-up");
+        if let Some(opened) = self.opened.take() {
+            let _ = opened.send(Err(error));
+        }
+        let deadline = Instant::now() + self.config.close_timeout;
+        self.finish(Ending::Lost, None, deadline).await;
     }
 
     /// A fresh socket: its heartbeat starts afresh (asking Deribit for one when configured).
