@@ -122,8 +122,8 @@ impl ClientSpec {
     }
 
     /// Declares that every socket of this client is authenticated once it counts as open —
-    /// its credentials travel in the URL or the upgrade headers, or a venue adapter logs in
-    /// before the socket is reported open — so it is eligible for
+    /// its [`Config::session_setup`](zen_websocket_core::Config::session_setup) logs in, or
+    /// its credentials travel in the URL or the upgrade headers — so it is eligible for
     /// [`BalanceOptions::authenticated`](crate::BalanceOptions::authenticated) whenever it is
     /// connected. Without it, call
     /// [`ClientSupervisor::mark_authenticated`](crate::ClientSupervisor::mark_authenticated)

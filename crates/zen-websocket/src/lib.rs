@@ -59,8 +59,8 @@
 pub use zen_websocket_core::{
     BinanceSubscriptions, Client, Config, ConnectStage, ConnectionState, DisconnectReason, Ending,
     Error, ErrorHandler, Event, Events, Explanation, HeartbeatConfig, HeartbeatHealth,
-    HeartbeatKind, JsonRpcSubscriptions, LatencyStats, Message, RequestId, Result, StateMetrics,
-    SubscriptionId, SubscriptionProtocol, TlsConfig,
+    HeartbeatKind, JsonRpcSubscriptions, LatencyStats, Message, RequestId, Result, Session,
+    StateMetrics, SubscriptionId, SubscriptionProtocol, TlsConfig,
 };
 
 /// The tokio-tungstenite version the client is built on, so your code can name its types.
