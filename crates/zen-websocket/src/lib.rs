@@ -46,6 +46,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `testing` | no | the `testing` module: `MockServer`, a real ws/wss server with matchers, injected messages, disconnects and restarts; `FaultProxy`, latency, stalls, half-open blackholes, resets and truncated frames between any client and server |
+//! | `deribit` | no | the `deribit` module: `DeribitClient` — on every socket the Deribit heartbeat, the login and cancel-on-disconnect before restores and before your requests; 10028 and other busy answers retried; credit pacing; token refresh; book gap detection; typed calls and notifications; logout on close |
 //! | `supervisor` | no | the `supervisor` module: `ClientSupervisor`, many clients as one pool — fixed and dynamic clients restarted within limits, balanced sends and requests that never send twice, channels sharded over connections, one merged event stream, lifecycle hooks |
 //!
 //! ## More
@@ -89,6 +90,12 @@ pub use zen_websocket_testing as testing;
 #[cfg(feature = "supervisor")]
 #[doc(inline)]
 pub use zen_websocket_supervisor as supervisor;
+
+/// Deribit: login, heartbeat, cancel-on-disconnect and subscriptions in order on every socket,
+/// busy answers retried, typed calls and notifications (feature `deribit`).
+#[cfg(feature = "deribit")]
+#[doc(inline)]
+pub use zen_websocket_deribit as deribit;
 
 /// The repository README's examples, compiled as doc tests so they stay true.
 #[cfg(doctest)]
