@@ -42,7 +42,7 @@ fn flood_lead_over(peer: Contender) -> Option<f64> {
 }
 
 /// Everything one run measured (a `--only` run leaves the rest empty).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct Results {
     /// The flood rows.
     pub(crate) flood: Vec<FloodResult>,
@@ -459,13 +459,7 @@ mod tests {
             (Contender::Node, vec![1.3]),
         ]);
         let flood = FloodResult { label: "64 B", size: 64, count: 100, path: Path::Recv, secs };
-        let results = Results {
-            flood: vec![flood],
-            rtt: None,
-            idle: vec![],
-            recording: None,
-            balanced: None,
-        };
+        let results = Results { flood: vec![flood], ..Results::default() };
         let targets = &rows(&results)[0].peer_targets;
         let expected =
             BTreeMap::from([(Contender::Ezsockets, (1.5, false)), (Contender::Node, (1.2, true))]);
@@ -476,13 +470,7 @@ mod tests {
     fn the_handler_row_has_its_own_target() {
         let secs = BTreeMap::from([(Contender::Zen, vec![1.0]), (Contender::Raw, vec![0.85])]);
         let flood = FloodResult { label: "h", size: 64, count: 100, path: Path::Handler, secs };
-        let results = Results {
-            flood: vec![flood],
-            rtt: None,
-            idle: vec![],
-            recording: None,
-            balanced: None,
-        };
+        let results = Results { flood: vec![flood], ..Results::default() };
         let row = &rows(&results)[0];
         assert_eq!((row.target.as_deref(), row.met), (Some("≥ 0.90× raw"), Some(false)));
     }
@@ -510,13 +498,7 @@ mod tests {
             (Contender::Node, vec![4.0, 4.0, 8.0]),
         ]);
         let flood = FloodResult { label: "64 B", size: 64, count: 100, path: Path::Recv, secs };
-        let results = Results {
-            flood: vec![flood],
-            rtt: None,
-            idle: vec![],
-            recording: None,
-            balanced: None,
-        };
+        let results = Results { flood: vec![flood], ..Results::default() };
         let rows = rows(&results);
         assert_eq!(rows.len(), 1, "no MB/s row for 64 B");
         assert_eq!((rows[0].zen, rows[0].raw), (Some(50.0), Some(100.0)));
@@ -534,13 +516,7 @@ mod tests {
             balanced_secs: vec![0.012, 0.010, 0.011],
             direct_secs: vec![0.008, 0.009, 0.008],
         };
-        let results = Results {
-            flood: vec![],
-            rtt: None,
-            idle: vec![],
-            recording: None,
-            balanced: Some(balanced),
-        };
+        let results = Results { balanced: Some(balanced), ..Results::default() };
         let row = &rows(&results)[0];
         assert_eq!(row.name, "send_balanced ÷ send_message (100 clients)");
         assert!((row.zen.unwrap() - 11.0).abs() < 1e-9 && (row.raw.unwrap() - 8.0).abs() < 1e-9);
@@ -553,13 +529,7 @@ mod tests {
         let secs = BTreeMap::from([(Contender::Zen, vec![2.0]), (Contender::Raw, vec![1.0])]);
         let flood =
             FloodResult { label: "16 KiB", size: 16 << 10, count: 1_000, path: Path::Recv, secs };
-        let results = Results {
-            flood: vec![flood],
-            rtt: None,
-            idle: vec![],
-            recording: None,
-            balanced: None,
-        };
+        let results = Results { flood: vec![flood], ..Results::default() };
         let rows = rows(&results);
         assert_eq!((rows[0].unit, rows[0].panel), ("msgs/s", None));
         assert_eq!((rows[1].unit, rows[1].panel), ("MB/s", Some(Panel::Bytes)));

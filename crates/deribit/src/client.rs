@@ -227,15 +227,25 @@ impl DeribitClient {
     /// ```
     pub async fn request<P: Serialize>(&self, method: &str, params: P) -> Result<Value> {
         let params = serde_json::to_value(params).map_err(ClientError::from)?;
+        self.busy_retried(method, || self.client.request(method, &params)).await
+    }
+
+    /// Runs `call` again while Deribit answers a busy code (it did not execute the call), up to
+    /// the configured attempts, waiting longer each time.
+    async fn busy_retried<T, F, Fut>(&self, what: &str, mut call: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = zen_websocket_core::Result<T>>,
+    {
         let busy = self.inner.busy;
         let mut delay = busy.delay;
         let mut attempt = 1;
         loop {
-            match self.client.request(method, &params).await {
+            match call().await {
                 Err(ClientError::JsonRpc { code, .. })
                     if codes::is_retryable(code) && attempt < busy.attempts =>
                 {
-                    tracing::debug!(method, code, attempt, ?delay, "Deribit busy; retrying");
+                    tracing::debug!(what, code, attempt, ?delay, "Deribit busy; retrying");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(busy.max_delay);
                     attempt += 1;
@@ -277,21 +287,7 @@ impl DeribitClient {
     }
 
     async fn subscribe_chunk(&self, chunk: &[String]) -> Result<SubscriptionId> {
-        let busy = self.inner.busy;
-        let mut delay = busy.delay;
-        let mut attempt = 1;
-        loop {
-            match self.client.subscribe(chunk.iter().cloned()).await {
-                Err(ClientError::JsonRpc { code, .. })
-                    if codes::is_retryable(code) && attempt < busy.attempts =>
-                {
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(busy.max_delay);
-                    attempt += 1;
-                }
-                other => return other.map_err(Error::from),
-            }
-        }
+        self.busy_retried("subscribe", || self.client.subscribe(chunk.iter().cloned())).await
     }
 
     /// Ends a subscription made by [`subscribe`](Self::subscribe).

@@ -7,9 +7,7 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use serde_json::json;
 use support::{WAIT, eventually, pool_config, quick, server, spec, within};
-use zen_websocket_core::{
-    ConnectionState, Error as ClientError, RateLimiter, rate_limiter::RateLimiterConfig,
-};
+use zen_websocket_core::{ConnectionState, Error as ClientError};
 use zen_websocket_supervisor::{BalanceOptions, ClientId, ClientStatus, ClientSupervisor, Error};
 use zen_websocket_testing::{Direction, Fault, FaultProxy, MockServer, RpcReply};
 
@@ -82,14 +80,7 @@ async fn a_client_refusing_before_writing_fails_over_and_nothing_is_sent_twice()
     let (limited, open) = (server().await, server().await);
     // One token, never refilled, nobody may wait: every send after the first is refused
     // before anything is written.
-    let one_token = RateLimiter::new(
-        RateLimiterConfig::new()
-            .capacity(1)
-            .refill_rate(1)
-            .refill_interval(Duration::from_secs(86_400))
-            .max_queue(0),
-    )
-    .unwrap();
+    let one_token = support::one_token();
     let config = pool_config()
         .client(spec("limited", &limited).config(quick().rate_limiter(one_token)))
         .client(spec("open", &open));

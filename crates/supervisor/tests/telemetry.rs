@@ -10,7 +10,6 @@ use std::{collections::HashMap, time::Duration};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use serde_json::json;
 use support::{eventually, pool_config, quick, server, spec, wait_for, within};
-use zen_websocket_core::{RateLimiter, rate_limiter::RateLimiterConfig};
 use zen_websocket_supervisor::{
     BalanceOptions, ClientSpec, ClientSupervisor, Connect, Disconnect, Error, PoolEvent,
     RestartIntensity, ShardOptions,
@@ -81,14 +80,7 @@ async fn every_pool_metric_counts_what_happened() {
     let (limited, rejecting) = (server().await, server().await);
     rejecting.reject_handshake(Some(503));
     let dials = FaultProxy::start(rejecting.addr()).await.unwrap();
-    let one_token = RateLimiter::new(
-        RateLimiterConfig::new()
-            .capacity(1)
-            .refill_rate(1)
-            .refill_interval(Duration::from_secs(86_400))
-            .max_queue(0),
-    )
-    .unwrap();
+    let one_token = support::one_token();
     let config = pool_config()
         .name("metrics")
         .intensity(RestartIntensity::new(2, Duration::from_secs(60)))

@@ -43,6 +43,18 @@ pub fn spec(name: &str, server: &MockServer) -> ClientSpec {
     ClientSpec::new(name, server.url()).config(quick())
 }
 
+/// A rate limiter with one token that never comes back and no queue: the first frame goes,
+/// every later one is refused before it is written.
+pub fn one_token() -> zen_websocket_core::RateLimiter {
+    use zen_websocket_core::rate_limiter::RateLimiterConfig;
+    let config = RateLimiterConfig::new()
+        .capacity(1)
+        .refill_rate(1)
+        .refill_interval(Duration::from_secs(86_400))
+        .max_queue(0);
+    zen_websocket_core::RateLimiter::new(config).expect("a valid limiter")
+}
+
 /// A pool config with short restart delays and no opening pace.
 pub fn pool_config() -> SupervisorConfig {
     SupervisorConfig::default()
