@@ -343,7 +343,7 @@ impl ClientSupervisor {
     /// to [`SupervisorConfig::max_clients`]. Channels the pool already holds are skipped.
     /// Returns once the server confirmed every new channel. The pool keeps them: restored by
     /// each client on reconnect, subscribed again after a restart, moved to other clients
-    /// when their client fails or is stopped ([`PoolEvent::ChannelsMoved`]).
+    /// when their client fails or is stopped ([`PoolEvent::ChannelsMoved`](crate::PoolEvent::ChannelsMoved)).
     ///
     /// # Errors
     ///
