@@ -17,6 +17,7 @@ use crate::event::{HandshakeRequest, ServerEvent};
 use crate::message::ConnectionId;
 use crate::ping_tap::PingTap;
 use crate::state::Shared;
+use crate::tls::TlsMaterial;
 use crate::transport::Transport;
 
 /// The largest message (and frame) the server accepts.
@@ -46,9 +47,6 @@ pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 
 /// Takes one TCP connection through TLS and the WebSocket handshake, then serves it.
 async fn upgrade(shared: Arc<Shared>, tcp: TcpStream) {
-    if let Err(error) = tcp.set_nodelay(true) {
-        tracing::debug!(%error, "could not set TCP_NODELAY");
-    }
     let Some(stream) = secure(&shared, tcp).await else {
         return;
     };
@@ -125,11 +123,8 @@ enum Outcome {
 
 /// Runs the TLS handshake when the server is `wss://`.
 async fn secure(shared: &Shared, tcp: TcpStream) -> Option<Transport> {
-    let Some(tls) = &shared.tls else {
-        return Some(Transport::Plain(tcp));
-    };
-    match tls.acceptor.accept(tcp).await {
-        Ok(stream) => Some(Transport::Tls(Box::new(stream))),
+    match secure_with(shared.tls.as_ref(), tcp).await {
+        Ok(transport) => Some(transport),
         Err(error) => {
             let reason = format!("TLS handshake failed: {error}");
             shared.record_event(ServerEvent::HandshakeFailed { reason });
@@ -138,7 +133,23 @@ async fn secure(shared: &Shared, tcp: TcpStream) -> Option<Transport> {
     }
 }
 
-fn ws_config() -> WebSocketConfig {
+/// Sets `TCP_NODELAY` and, with `tls`, runs the server side of the TLS handshake; shared by
+/// every server in the crate.
+pub(crate) async fn secure_with(
+    tls: Option<&TlsMaterial>,
+    tcp: TcpStream,
+) -> io::Result<Transport> {
+    if let Err(error) = tcp.set_nodelay(true) {
+        tracing::debug!(%error, "could not set TCP_NODELAY");
+    }
+    match tls {
+        None => Ok(Transport::Plain(tcp)),
+        Some(tls) => Ok(Transport::Tls(Box::new(tls.acceptor.accept(tcp).await?))),
+    }
+}
+
+/// The WebSocket limits every server in the crate accepts.
+pub(crate) fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE_SIZE))
         .max_frame_size(Some(MAX_MESSAGE_SIZE))

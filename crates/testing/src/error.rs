@@ -103,6 +103,19 @@ pub enum AssertionError {
         /// How long the wait lasted.
         timeout: Duration,
     },
+    /// No request with the awaited method reached a
+    /// [`DeribitSimulator`](crate::DeribitSimulator).
+    #[error("no {method} request arrived within {timeout:?}; received {count} request(s): {seen}")]
+    NoMatchingRequest {
+        /// The awaited method, for example `public/auth`.
+        method: String,
+        /// How long the wait lasted.
+        timeout: Duration,
+        /// How many requests had been received in total.
+        count: usize,
+        /// The methods received, in order, truncated.
+        seen: String,
+    },
     /// A [`FaultProxy`](crate::FaultProxy) had accepted fewer connections than expected when
     /// the wait ended.
     #[error(

@@ -39,6 +39,17 @@
 //!   jitter, caps bandwidth, stalls or blackholes a [`Direction`], resets, closes after some
 //!   bytes, truncates a frame, or refuses connections ([`Fault`], [`Faults`], [`Admission`]).
 //!   It works on bytes, so `ws://` and `wss://` alike.
+//! - **A local Deribit.** [`DeribitSimulator`] plays Deribit's API v2 by itself: `public/auth`
+//!   with all three grants and connection-scoped tokens, `test_request` heartbeats that close
+//!   the socket when unanswered, subscriptions (`.raw` and `user.*` only after login, at most
+//!   500 channels a request) with generated books, tickers, trades and indexes, orders and
+//!   cancel-on-disconnect, a credit bucket, and `usIn`/`usOut`/`usDiff`/`testnet` on every
+//!   response. Tests read [`requests`](DeribitSimulator::requests),
+//!   [`open_orders`](DeribitSimulator::open_orders) and per-connection state, and script
+//!   faults: [`drop_connections`](DeribitSimulator::drop_connections),
+//!   [`refuse_auth`](DeribitSimulator::refuse_auth),
+//!   [`pause_heartbeats`](DeribitSimulator::pause_heartbeats),
+//!   [`skip_book_change`](DeribitSimulator::skip_book_change), `stop` and `restart`.
 //! - Waits time out with an [`AssertionError`] that says what was expected and what was seen.
 //!
 //! # Example
@@ -138,6 +149,7 @@ mod accept;
 mod builder;
 mod connection;
 mod controls;
+mod deribit;
 mod error;
 mod event;
 mod mark;
@@ -157,6 +169,10 @@ mod wait;
 
 pub use crate::{
     builder::MockServerBuilder,
+    deribit::{
+        CloseReason, DeribitRequest, DeribitSimulator, DeribitSimulatorBuilder, OrderDirection,
+        OrderState, OrderType, SimulatedOrder,
+    },
     error::{AssertionError, Error, Result},
     event::{DisconnectKind, HandshakeRequest, ServerEvent},
     mark::Mark,
