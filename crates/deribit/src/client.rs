@@ -126,6 +126,15 @@ impl fmt::Debug for DeribitClient {
     }
 }
 
+/// Whether `error` says the call was not executed and may simply be made again later.
+fn retryable(error: &ClientError) -> bool {
+    match error {
+        ClientError::JsonRpc { code, .. } => codes::is_retryable(*code),
+        ClientError::NotConnected(state) => *state == ConnectionState::Connecting,
+        _ => false,
+    }
+}
+
 /// What recordings and logs blank: the core's defaults and Deribit's secrets.
 fn redaction() -> Redaction {
     ["password", "api_key", "client_secret", "signature", "access_token", "refresh_token"]
@@ -227,11 +236,13 @@ impl DeribitClient {
     /// ```
     pub async fn request<P: Serialize>(&self, method: &str, params: P) -> Result<Value> {
         let params = serde_json::to_value(params).map_err(ClientError::from)?;
-        self.busy_retried(method, || self.client.request(method, &params)).await
+        // Boxed: a request's steps are large, and callers' futures should not carry them.
+        Box::pin(self.busy_retried(method, || self.client.request(method, &params))).await
     }
 
-    /// Runs `call` again while Deribit answers a busy code (it did not execute the call), up to
-    /// the configured attempts, waiting longer each time.
+    /// Runs `call` again while Deribit answers a busy code (it did not execute the call) or the
+    /// client is reconnecting (the call was never written — Deribit closes the session after a
+    /// 10028), up to the configured attempts, waiting longer each time.
     async fn busy_retried<T, F, Fut>(&self, what: &str, mut call: F) -> Result<T>
     where
         F: FnMut() -> Fut,
@@ -242,10 +253,8 @@ impl DeribitClient {
         let mut attempt = 1;
         loop {
             match call().await {
-                Err(ClientError::JsonRpc { code, .. })
-                    if codes::is_retryable(code) && attempt < busy.attempts =>
-                {
-                    tracing::debug!(what, code, attempt, ?delay, "Deribit busy; retrying");
+                Err(error) if retryable(&error) && attempt < busy.attempts => {
+                    tracing::debug!(what, %error, attempt, ?delay, "Deribit busy or reconnecting; retrying");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(busy.max_delay);
                     attempt += 1;
@@ -287,7 +296,8 @@ impl DeribitClient {
     }
 
     async fn subscribe_chunk(&self, chunk: &[String]) -> Result<SubscriptionId> {
-        self.busy_retried("subscribe", || self.client.subscribe(chunk.iter().cloned())).await
+        let subscribe = || self.client.subscribe(chunk.iter().cloned());
+        Box::pin(self.busy_retried("subscribe", subscribe)).await
     }
 
     /// Ends a subscription made by [`subscribe`](Self::subscribe).

@@ -158,8 +158,9 @@ impl DeribitConfig {
     }
 
     /// How calls answered with a "busy" code (10028 `too_many_requests` and the other codes of
-    /// [`codes::is_retryable`](crate::codes::is_retryable) — the venue did not execute them)
-    /// are retried: up to `attempts` in all, waiting `initial` doubling to `max`. Default 8
+    /// [`codes::is_retryable`](crate::codes::is_retryable) — the venue did not execute them),
+    /// or refused while the client reconnects (never written; Deribit ends the session after a
+    /// 10028), are retried: up to `attempts` in all, waiting `initial` doubling to `max`. Default 8
     /// attempts, 250 ms to 5 s.
     ///
     /// # Examples

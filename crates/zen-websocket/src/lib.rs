@@ -45,7 +45,7 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `testing` | no | the `testing` module: `MockServer`, a real ws/wss server with matchers, injected messages, disconnects and restarts; `FaultProxy`, latency, stalls, half-open blackholes, resets and truncated frames between any client and server |
+//! | `testing` | no | the `testing` module: `MockServer`, a real ws/wss server with matchers, injected messages, disconnects and restarts; `DeribitSimulator`, the subset of Deribit's API the adapter uses (logins, heartbeats, subscriptions with market data, orders with cancel-on-disconnect, credits and 10028); `FaultProxy`, latency, stalls, half-open blackholes, resets and truncated frames between any client and server |
 //! | `deribit` | no | the `deribit` module: `DeribitClient` — on every socket the Deribit heartbeat, the login and cancel-on-disconnect before restores and before your requests; 10028 and other busy answers retried; credit pacing; token refresh; book gap detection; typed calls and notifications; logout on close |
 //! | `supervisor` | no | the `supervisor` module: `ClientSupervisor`, many clients as one pool — fixed and dynamic clients restarted within limits, balanced sends and requests that never send twice, channels sharded over connections, one merged event stream, lifecycle hooks |
 //!
