@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use zen_websocket_core::{
     Client, ConnectionState, Error as ClientError, Event, Events, HeartbeatConfig, RateLimiter,
-    SubscriptionId, recorder::Redaction,
+    SubscriptionId,
 };
 
 use crate::{
@@ -135,13 +135,6 @@ fn retryable(error: &ClientError) -> bool {
     }
 }
 
-/// What recordings and logs blank: the core's defaults and Deribit's secrets.
-fn redaction() -> Redaction {
-    ["password", "api_key", "client_secret", "signature", "access_token", "refresh_token"]
-        .into_iter()
-        .fold(Redaction::default(), Redaction::field)
-}
-
 impl DeribitClient {
     /// Connects and sets the session up (heartbeat, login, cancel-on-disconnect); returns once
     /// it is ready.
@@ -168,7 +161,6 @@ impl DeribitClient {
             .client
             .clone()
             .heartbeat(HeartbeatConfig::deribit().interval(config.heartbeat))
-            .redaction(redaction())
             .session_setup(move |session| setup.clone().run(session));
         if let Some(tier) = config.tier {
             core = core.rate_limiter(RateLimiter::deribit(tier));

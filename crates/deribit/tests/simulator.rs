@@ -320,3 +320,31 @@ async fn test_requests_are_answered_and_a_client_that_stops_answering_is_dropped
     eventually("the new socket to log in", || simulator.authenticated(second)).await;
     within(deribit.request("public/get_time", json!({}))).await.unwrap();
 }
+
+#[tokio::test]
+async fn secrets_and_tokens_never_reach_the_recording_or_debug_output() {
+    let simulator = DeribitSimulator::start().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("zen-deribit-secrets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("session.jsonl");
+    let recorded = config(&simulator)
+        .grant(Grant::ClientCredentials)
+        .client_config(Config::default().record_to(&path));
+    let deribit = within(DeribitClient::connect(recorded)).await.unwrap();
+    within(deribit.request("public/get_time", json!({}))).await.unwrap();
+    assert!(!format!("{deribit:?}").contains(simulator.client_secret()));
+    within(deribit.close()).await.unwrap();
+
+    let recording = std::fs::read_to_string(&path).unwrap();
+    assert!(recording.contains("public/auth"), "the login is recorded, redacted");
+    assert!(!recording.contains(simulator.client_secret()), "the client secret is blanked");
+    for field in ["access_token", "refresh_token"] {
+        let lines: Vec<&str> = recording.lines().filter(|line| line.contains(field)).collect();
+        assert!(!lines.is_empty(), "the login's answer is recorded");
+        for line in lines {
+            let token = line.split(&format!("\\\"{field}\\\":\\\"")).nth(1).unwrap_or_default();
+            assert!(token.starts_with("[REDACTED]"), "{field} is blanked: {line}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
