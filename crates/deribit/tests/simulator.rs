@@ -348,3 +348,39 @@ async fn secrets_and_tokens_never_reach_the_recording_or_debug_output() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn the_typed_calls_read_the_venues_answers() {
+    let simulator = DeribitSimulator::start().await.unwrap();
+    let deribit = within(DeribitClient::connect(config(&simulator))).await.unwrap();
+    let bid =
+        within(deribit.buy(OrderRequest::limit("BTC-PERPETUAL", 10.0, 40_000.0).label("bid")))
+            .await
+            .unwrap();
+    let ask =
+        within(deribit.sell(OrderRequest::limit("BTC-PERPETUAL", 20.0, 90_000.0))).await.unwrap();
+    assert_eq!((bid.order.direction.as_str(), ask.order.direction.as_str()), ("buy", "sell"));
+    assert_eq!(bid.order.label.as_deref(), Some("bid"));
+
+    let open = within(deribit.open_orders("BTC")).await.unwrap();
+    assert_eq!(open.len(), 2);
+    let edited = within(deribit.edit(&bid.order.order_id, 30.0, 41_000.0)).await.unwrap();
+    assert_eq!((edited.order.amount, edited.order.price), (30.0, Some(41_000.0)));
+    let cancelled = within(deribit.cancel(&ask.order.order_id)).await.unwrap();
+    assert_eq!(cancelled.order_state, "cancelled");
+    assert_eq!(within(deribit.cancel_all()).await.unwrap(), 1);
+    assert!(within(deribit.open_orders("BTC")).await.unwrap().is_empty());
+
+    let filled = within(deribit.buy(OrderRequest::market("BTC-PERPETUAL", 10.0))).await.unwrap();
+    assert_eq!(filled.order.order_state, "filled");
+    assert!(!filled.trades.is_empty());
+    let positions = within(deribit.positions("BTC")).await.unwrap();
+    assert!(
+        positions
+            .iter()
+            .any(|position| position.instrument_name == "BTC-PERPETUAL" && position.size == 10.0),
+        "{positions:?}"
+    );
+    let summary = within(deribit.account_summary("BTC")).await.unwrap();
+    assert_eq!(summary.currency, "BTC");
+}
