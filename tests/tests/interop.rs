@@ -55,6 +55,68 @@ peer_tests!(node_ws: PeerKind::NodeWs =>
 peer_tests!(websocat: PeerKind::Websocat =>
     echo, heartbeat, server_close, client_close, restart, subprotocol);
 
+/// The `zenws` command-line client (the `zen-websocket-cli` package) against Python
+/// `websockets`: stdin lines are echoed back on stdout, the end of stdin closes with 1000 and
+/// exits 0. The binary of another package is not a `CARGO_BIN_EXE_*` of this one, so the test
+/// asks Cargo to build it and reads the executable's path from Cargo's JSON messages (up to
+/// date, whatever the target directory or profile).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the peers `cargo xtask interop` installs"]
+async fn zenws_connect_echoes_through_websockets() {
+    use tokio::io::AsyncWriteExt;
+
+    let zenws = within_long(zenws_binary()).await;
+    let mut peer = start(PeerKind::Websockets, PeerOptions::default()).await;
+    let mut child = tokio::process::Command::new(&zenws)
+        .args(["connect", &peer.url("/zenws")])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|err| panic!("cannot start {}: {err}", zenws.display()));
+    let mut stdin = child.stdin.take().expect("zenws's stdin");
+    stdin.write_all(b"first line\n{\"json\":true}\nthird line\n").await.unwrap();
+    drop(stdin);
+    let output = within(child.wait_with_output()).await.unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let echoed: Vec<&str> = stdout.lines().collect();
+    assert_eq!(echoed, ["first line", r#"{"json":true}"#, "third line"], "stderr:\n{stderr}");
+    let close = peer.next_close(WAIT).await.expect("websockets reported no close");
+    assert_eq!(close.code, Some(1000), "{close:?}");
+}
+
+/// The `zenws` executable, built by Cargo now if it is not up to date.
+async fn zenws_binary() -> std::path::PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let output = tokio::process::Command::new(cargo)
+        .args(["build", "--quiet", "-p", "zen-websocket-cli", "--bin", "zenws"])
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .arg("--message-format=json")
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("run cargo build");
+    assert!(output.status.success(), "cargo build -p zen-websocket-cli failed");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["reason"] == "compiler-artifact")
+        .filter(|message| message["target"]["name"] == "zenws")
+        .find_map(|message| message["executable"].as_str().map(std::path::PathBuf::from))
+        .expect("cargo named no zenws executable")
+}
+
+/// Awaits `future`, failing the test after ten minutes (a cold build on a small machine).
+async fn within_long<F: Future>(future: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(600), future).await.expect("timed out")
+}
+
 /// Text, binary and JSON at every size in [`SIZES`], all sent before any echo is read; every
 /// echo must come back exactly, in order, before the client closes.
 async fn echo(kind: PeerKind) {
