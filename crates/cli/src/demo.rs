@@ -93,23 +93,11 @@ fn channels(instruments: &[String]) -> Vec<String> {
     channels
 }
 
-/// Reads `15`, `15s`, `500ms` or `2m`.
+/// Reads a positive duration (`15`, `15s`, `500ms`, `2m`; a bare number is seconds).
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        Some(at) => text.split_at(at),
-        None => (text, "s"),
-    };
-    let value: f64 = number.parse().map_err(|_| format!("`{text}` is not a duration like 15s"))?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "s" => value,
-        "m" => value * 60.0,
-        _ => return Err(format!("unknown unit `{unit}`: use ms, s or m")),
-    };
-    match Duration::try_from_secs_f64(seconds) {
-        Ok(duration) if !duration.is_zero() => Ok(duration),
-        _ => Err(format!("`{text}` must be a positive duration")),
+    match crate::connect::options::parse_duration(text)? {
+        duration if duration.is_zero() => Err(format!("`{text}` must be a positive duration")),
+        duration => Ok(duration),
     }
 }
 
@@ -124,7 +112,7 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert!(parse_duration("0").is_err());
-        assert!(parse_duration("5h").is_err());
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3_600)));
         assert!(parse_duration("soon").is_err());
     }
 

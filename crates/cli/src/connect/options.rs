@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use zen_websocket::HeartbeatConfig;
 
-/// Parses a duration: a number with a unit, `250ms`, `30s`, `1.5s`, `2m`, `1h` (`us` too).
-///
-/// A bare number is refused: say which unit you mean.
+/// Parses a duration: a number with a unit, `250ms`, `30s`, `1.5s`, `2m`, `1h` (`us` too); a
+/// bare number is seconds.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
@@ -18,10 +17,9 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let seconds = match unit.trim() {
         "us" | "µs" => value / 1_000_000.0,
         "ms" => value / 1_000.0,
-        "s" | "sec" => value,
+        "" | "s" | "sec" => value,
         "m" | "min" => value * 60.0,
         "h" => value * 3_600.0,
-        "" => return Err(format!("`{text}` has no unit: write {text}s or {text}ms")),
         other => return Err(format!("unknown unit `{other}` in `{text}`: use us, ms, s, m or h")),
     };
     Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is out of range"))
@@ -114,7 +112,7 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert!(parse_duration("30").is_err());
+        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
         assert!(parse_duration("3 parsecs").is_err());
     }
 
