@@ -72,7 +72,7 @@ fn request_params_must_be_json() {
 fn bad_flag_values_exit_2() {
     for args in [
         ["connect", "--heartbeat", "beep:1s", "ws://127.0.0.1:9"],
-        ["connect", "--retry-delay", "10", "ws://127.0.0.1:9"],
+        ["connect", "--retry-delay", "10 parsecs", "ws://127.0.0.1:9"],
         ["connect", "--rate-limit", "0/s", "ws://127.0.0.1:9"],
     ] {
         let finished = run(&args);
