@@ -77,13 +77,21 @@ async fn zenws_connect_echoes_through_websockets() {
         .unwrap_or_else(|err| panic!("cannot start {}: {err}", zenws.display()));
     let mut stdin = child.stdin.take().expect("zenws's stdin");
     stdin.write_all(b"first line\n{\"json\":true}\nthird line\n").await.unwrap();
+    // Every echo printed before stdin ends: a peer that has the client's close frame in hand
+    // no longer sends (websockets answers the close at once), so ending first would race it.
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().expect("zenws's stdout"));
+    let mut echoed = Vec::new();
+    while echoed.len() < 3 {
+        let mut line = String::new();
+        let read = within(tokio::io::AsyncBufReadExt::read_line(&mut stdout, &mut line)).await;
+        assert!(read.unwrap() > 0, "stdout ended after {echoed:?}");
+        echoed.push(line.trim_end().to_owned());
+    }
+    assert_eq!(echoed, ["first line", r#"{"json":true}"#, "third line"]);
     drop(stdin);
     let output = within(child.wait_with_output()).await.unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
-    let echoed: Vec<&str> = stdout.lines().collect();
-    assert_eq!(echoed, ["first line", r#"{"json":true}"#, "third line"], "stderr:\n{stderr}");
+    assert_eq!(output.status.code(), Some(0), "stderr:\n{stderr}");
     let close = peer.next_close(WAIT).await.expect("websockets reported no close");
     assert_eq!(close.code, Some(1000), "{close:?}");
 }
