@@ -56,10 +56,12 @@ peer_tests!(websocat: PeerKind::Websocat =>
     echo, heartbeat, server_close, client_close, restart, subprotocol);
 
 /// The `zenws` command-line client (the `zen-websocket-cli` package) against Python
-/// `websockets`: stdin lines are echoed back on stdout, the end of stdin closes with 1000 and
-/// exits 0. The binary of another package is not a `CARGO_BIN_EXE_*` of this one, so the test
-/// asks Cargo to build it and reads the executable's path from Cargo's JSON messages (up to
-/// date, whatever the target directory or profile).
+/// `websockets`: stdin lines are echoed back on stdout; when the peer is killed and started
+/// again on the same port, zenws reconnects and echoes resume; its `--record` file is read back
+/// by `zenws inspect`; the end of stdin closes with 1000 and exits 0. The binary of another
+/// package is not a `CARGO_BIN_EXE_*` of this one, so the test asks Cargo to build it and reads
+/// the executable's path from Cargo's JSON messages (up to date, whatever the target directory
+/// or profile).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the peers `cargo xtask interop` installs"]
 async fn zenws_connect_echoes_through_websockets() {
@@ -67,8 +69,12 @@ async fn zenws_connect_echoes_through_websockets() {
 
     let zenws = within_long(zenws_binary()).await;
     let mut peer = start(PeerKind::Websockets, PeerOptions::default()).await;
+    let recording =
+        std::env::temp_dir().join(format!("zenws-interop-{}.jsonl", std::process::id()));
     let mut child = tokio::process::Command::new(&zenws)
-        .args(["connect", &peer.url("/zenws")])
+        .args(["connect", &peer.url("/zenws"), "--retries", "60", "--retry-delay", "100ms"])
+        .arg("--record")
+        .arg(&recording)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -76,24 +82,61 @@ async fn zenws_connect_echoes_through_websockets() {
         .spawn()
         .unwrap_or_else(|err| panic!("cannot start {}: {err}", zenws.display()));
     let mut stdin = child.stdin.take().expect("zenws's stdin");
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().expect("zenws's stdout"));
     stdin.write_all(b"first line\n{\"json\":true}\nthird line\n").await.unwrap();
     // Every echo printed before stdin ends: a peer that has the client's close frame in hand
     // no longer sends (websockets answers the close at once), so ending first would race it.
-    let mut stdout = tokio::io::BufReader::new(child.stdout.take().expect("zenws's stdout"));
     let mut echoed = Vec::new();
     while echoed.len() < 3 {
-        let mut line = String::new();
-        let read = within(tokio::io::AsyncBufReadExt::read_line(&mut stdout, &mut line)).await;
-        assert!(read.unwrap() > 0, "stdout ended after {echoed:?}");
-        echoed.push(line.trim_end().to_owned());
+        echoed.push(within(next_line(&mut stdout)).await.expect("stdout ended"));
     }
     assert_eq!(echoed, ["first line", r#"{"json":true}"#, "third line"]);
+
+    // Killed and started again: lines sent while zenws is away are refused (said on stderr);
+    // once it is back, they are echoed again.
+    peer.restart().await.unwrap_or_else(|err| panic!("websockets did not restart: {err}"));
+    let back = async {
+        for attempt in 0.. {
+            let line = format!("after the restart {attempt}");
+            stdin.write_all(format!("{line}\n").as_bytes()).await.unwrap();
+            let wait = tokio::time::timeout(Duration::from_millis(250), next_line(&mut stdout));
+            if let Ok(echo) = wait.await {
+                return echo.expect("stdout ended");
+            }
+        }
+        unreachable!()
+    };
+    let echo = within(back).await;
+    assert!(echo.starts_with("after the restart "), "{echo}");
     drop(stdin);
     let output = within(child.wait_with_output()).await.unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "stderr:\n{stderr}");
+    assert!(stderr.contains("reconnect"), "the reconnection is reported on stderr:\n{stderr}");
     let close = peer.next_close(WAIT).await.expect("websockets reported no close");
     assert_eq!(close.code, Some(1000), "{close:?}");
+
+    // Every echo printed came in: inspect reads the same from the recording (its inbound count
+    // includes the peer's close frame).
+    let printed = 4 + String::from_utf8_lossy(&output.stdout).lines().count();
+    let inspect = tokio::process::Command::new(&zenws).arg("inspect").arg(&recording).output();
+    let inspect = within(inspect).await.unwrap();
+    let report = String::from_utf8_lossy(&inspect.stdout);
+    assert_eq!(inspect.status.code(), Some(0), "{report}");
+    let inbound = report.lines().find(|line| line.starts_with("inbound")).unwrap_or_default();
+    let closes = report.lines().find(|line| line.starts_with("close frames")).unwrap_or_default();
+    let count = |line: &str| line.split_whitespace().last().and_then(|n| n.parse::<usize>().ok());
+    let inbound_closes = 1; // the peer's answer to zenws's close
+    assert!(count(closes) >= Some(inbound_closes), "{report}");
+    assert_eq!(count(inbound), Some(printed + inbound_closes), "{report}");
+    std::fs::remove_file(&recording).ok();
+}
+
+/// The next line of a child's output, without its line end; `None` at the end.
+async fn next_line(reader: &mut (impl tokio::io::AsyncBufRead + Unpin)) -> Option<String> {
+    let mut line = String::new();
+    let read = tokio::io::AsyncBufReadExt::read_line(reader, &mut line).await.ok()?;
+    (read > 0).then(|| line.trim_end().to_owned())
 }
 
 /// The `zenws` executable, built by Cargo now if it is not up to date.
