@@ -163,6 +163,7 @@ mod reply;
 mod rpc;
 mod server;
 mod state;
+mod tasks;
 mod tls;
 mod transport;
 mod wait;

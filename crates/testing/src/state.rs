@@ -70,7 +70,7 @@ pub(crate) struct Shared {
     version: watch::Sender<u64>,
     connections: Mutex<BTreeMap<ConnectionId, mpsc::UnboundedSender<Command>>>,
     /// Every task the server spawned, so stop and drop can end them all.
-    tasks: Mutex<JoinSet<()>>,
+    tasks: crate::tasks::Tasks,
     next_id: AtomicU64,
     pub(crate) tls: Option<TlsMaterial>,
 }
@@ -87,7 +87,7 @@ impl Shared {
             log: Mutex::default(),
             version: watch::Sender::new(0),
             connections: Mutex::default(),
-            tasks: Mutex::default(),
+            tasks: crate::tasks::Tasks::default(),
             next_id: AtomicU64::new(1),
             tls,
         }
@@ -160,19 +160,17 @@ impl Shared {
 
     /// Runs `task` in the server's task set (aborted by `stop` and `Drop`).
     pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
-        let mut tasks = lock(&self.tasks);
-        while tasks.try_join_next().is_some() {}
-        tasks.spawn(task);
+        self.tasks.spawn(task);
     }
 
     /// Takes every spawned task out of the server's set.
     pub(crate) fn take_tasks(&self) -> JoinSet<()> {
-        std::mem::take(&mut *lock(&self.tasks))
+        self.tasks.take()
     }
 
     /// Aborts every spawned task without waiting.
     pub(crate) fn abort_tasks(&self) {
-        lock(&self.tasks).abort_all();
+        self.tasks.abort();
     }
 
     /// Waits until `check` returns `Some`, re-checking after every recorded change; `None` when

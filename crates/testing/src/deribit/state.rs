@@ -108,7 +108,7 @@ pub(crate) struct Sim {
     /// Bumped after every change; waits watch it.
     version: watch::Sender<u64>,
     /// Session tasks, so stop and drop can end them.
-    tasks: Mutex<JoinSet<()>>,
+    tasks: crate::tasks::Tasks,
 }
 
 impl Sim {
@@ -131,7 +131,7 @@ impl Sim {
             tls,
             inner: Mutex::new(inner),
             version: watch::Sender::new(0),
-            tasks: Mutex::default(),
+            tasks: crate::tasks::Tasks::default(),
         }
     }
 
@@ -175,19 +175,17 @@ impl Sim {
 
     /// Runs `task` in the simulator's task set (aborted by `stop` and `Drop`).
     pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
-        let mut tasks = lock(&self.tasks);
-        while tasks.try_join_next().is_some() {}
-        tasks.spawn(task);
+        self.tasks.spawn(task);
     }
 
     /// Takes every spawned task out of the set.
     pub(crate) fn take_tasks(&self) -> JoinSet<()> {
-        std::mem::take(&mut *lock(&self.tasks))
+        self.tasks.take()
     }
 
     /// Aborts every spawned task without waiting.
     pub(crate) fn abort_tasks(&self) {
-        lock(&self.tasks).abort_all();
+        self.tasks.abort();
     }
 
     /// Waits until `check` returns `Some`, re-checking after every change; `None` when
