@@ -552,6 +552,12 @@ impl Client {
     /// With a [`Config::message_handler`] events go to the handler instead and this returns
     /// `None` at once. Clones share one inbox: each event reaches one caller.
     ///
+    /// A busy reader (one whose last take brought 16 events or more) that runs out of events
+    /// reads and parses the next ones itself, on its own thread, instead of waiting for the
+    /// connection task to hand them over; the task takes the work back within about 2 ms when
+    /// the reader stops reading, so replies and heartbeats never wait on it (see
+    /// `docs/architecture.md`).
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe: an event is never lost by dropping this future.
@@ -578,7 +584,7 @@ impl Client {
         std::future::poll_fn(|cx| {
             let mut taken = self.inner.taken.lock().unwrap_or_else(PoisonError::into_inner);
             if taken.is_empty() {
-                match inbox.poll_take(cx, &mut *taken, RECV_BATCH) {
+                match self.inner.shared.drive.poll_take(inbox, cx, &mut *taken, RECV_BATCH) {
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(0) => return Poll::Ready(None),
                     Poll::Ready(_) => {}

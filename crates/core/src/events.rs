@@ -117,7 +117,8 @@ impl Events {
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
         if self.taken.is_empty() {
             let Some(inbox) = &self.shared.inbox else { return Poll::Ready(None) };
-            if std::task::ready!(inbox.poll_take(cx, &mut self.taken, REFILL)) == 0 {
+            let taking = self.shared.drive.poll_take(inbox, cx, &mut self.taken, REFILL);
+            if std::task::ready!(taking) == 0 {
                 return Poll::Ready(None);
             }
         }
@@ -138,7 +139,7 @@ impl Events {
         }
         let Some(inbox) = &self.shared.inbox else { return Poll::Ready(0) };
         let mut into = Converting(buf);
-        inbox.poll_take(cx, &mut into, limit)
+        self.shared.drive.poll_take(inbox, cx, &mut into, limit)
     }
 }
 

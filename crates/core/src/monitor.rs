@@ -193,6 +193,8 @@ pub(crate) struct Shared {
     pub(crate) close: CloseSignal,
     /// Commands from the client handles to the connection task.
     pub(crate) commands: CommandQueue,
+    /// The served socket's slot: readers with nothing to hand out do a turn of its work.
+    pub(crate) drive: crate::connection::Drive,
     /// `true` once the connection task has ended, whatever ended it; waiters on `ended_signal`.
     ended: AtomicBool,
     ended_signal: Notify,
@@ -225,6 +227,7 @@ impl Shared {
             inbox,
             close: CloseSignal::default(),
             commands: CommandQueue::new(config.outbox_capacity),
+            drive: crate::connection::Drive::default(),
             ended: AtomicBool::new(false),
             ended_signal: Notify::new(),
             ending: OnceLock::new(),

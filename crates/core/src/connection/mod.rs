@@ -1,4 +1,5 @@
-//! The connection task: the one owner of the socket, its pending requests and subscriptions.
+//! The connection task: answerable for the socket, its pending requests and subscriptions —
+//! with a busy reader doing turns of its work on the reader's own thread (`drive`).
 //!
 //! The task never awaits a write: [`serve`] polls commands, the socket (reads and writes),
 //! request deadlines, the heartbeat and the no-progress clock in one pass, so a peer that
@@ -6,6 +7,7 @@
 
 mod command;
 mod delivery;
+mod drive;
 mod failure;
 mod heartbeat;
 mod inbound;
@@ -20,5 +22,6 @@ mod task;
 mod writer;
 
 pub(crate) use command::{Command, RequestCommand, SubscribeCommand, UnsubscribeCommand};
+pub(crate) use drive::Drive;
 pub(crate) use queue::CommandQueue;
 pub(crate) use task::spawn;

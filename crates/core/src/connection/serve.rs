@@ -3,7 +3,7 @@
 //! task sleeps only after a pass in which none of them had anything to do.
 
 use std::{
-    future::{Future, poll_fn},
+    future::Future,
     task::{Context, Poll},
 };
 
@@ -35,12 +35,9 @@ enum Pass {
 }
 
 impl Connection {
-    /// Serves `ws` until it is closed or lost.
-    pub(super) async fn serve(&mut self, ws: &mut WsStream) -> Ended {
-        poll_fn(|cx| self.poll_serve(cx, ws)).await
-    }
-
-    fn poll_serve(&mut self, cx: &mut Context<'_>, ws: &mut WsStream) -> Poll<Ended> {
+    /// Serves `ws` until it is closed or lost: one turn of the work, by the task or a reader
+    /// (see [`Drive`](super::drive::Drive)).
+    pub(super) fn poll_serve(&mut self, cx: &mut Context<'_>, ws: &mut WsStream) -> Poll<Ended> {
         for _ in 0..MAX_BATCH {
             let pass = self.pass(cx, ws);
             // What this pass delivered goes into the inbox in one step.

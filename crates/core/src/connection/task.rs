@@ -9,6 +9,7 @@ use zen_websocket_recorder::{Direction, Payload, Recorder};
 
 use super::{
     delivery::Delivery,
+    drive::Serving,
     failure::fail_connection,
     heartbeat::Beat,
     outbox::{Outbox, Outgoing},
@@ -64,7 +65,8 @@ pub(crate) fn spawn(
         retry: Retry::default(),
         finished: false,
     };
-    tokio::spawn(connection.run(ws).instrument(span));
+    let serving = Serving::new(connection, ws, span.clone());
+    tokio::spawn(Connection::run(serving).instrument(span));
 }
 
 /// Everything the connection task owns.
@@ -155,24 +157,31 @@ pub(super) enum Teardown {
 impl Connection {
     /// The task's whole life, from socket to socket.
     ///
-    /// Not an `async fn`: an `async fn` moves its arguments into the future's locals and keeps
-    /// room for both copies, which would double the largest part of every idle connection
-    /// (the connection and its socket). An `async move` block uses them where they are.
-    fn run(self, ws: WsStream) -> impl Future<Output = ()> + Send {
-        let (mut connection, mut ws) = (self, ws);
+    /// Not an `async fn`, and the connection boxed: the task's future keeps a pointer, not a
+    /// second copy of the largest part of every idle connection. While a socket is served the
+    /// box sits in the shared [`Drive`](super::drive::Drive) slot, where a reader may do a
+    /// turn of its work.
+    fn run(serving: Box<Serving>) -> impl Future<Output = ()> + Send {
+        let mut serving = serving;
         async move {
-            connection.on_socket_up();
-            connection.begin_session();
+            let shared = Arc::clone(&serving.connection.shared);
+            serving.connection.on_socket_up();
+            serving.connection.begin_session();
             loop {
-                match connection.serve(&mut ws).await {
+                let ended;
+                (serving, ended) = shared.drive.serve(serving).await;
+                let Serving { connection, ws, .. } = &mut *serving;
+                match ended {
                     Ended::Closed => {
-                        drop(ws);
+                        *ws = None;
                         // Boxed, like every rare step: the live task should not carry its size.
                         return Box::pin(connection.close_for_good()).await;
                     }
                     Ended::Lost { reason, teardown } => {
-                        Box::pin(connection.teardown(&mut ws, teardown)).await;
-                        drop(ws);
+                        if let Some(ws) = ws.as_mut() {
+                            Box::pin(connection.teardown(ws, teardown)).await;
+                        }
+                        *ws = None;
                         if connection.opened.is_some() {
                             // The first socket never opened: `connect` reports why.
                             return Box::pin(connection.never_opened(reason)).await;
@@ -181,7 +190,7 @@ impl Connection {
                             return;
                         }
                         match Box::pin(connection.reconnect()).await {
-                            Some(restored) => ws = restored,
+                            Some(restored) => *ws = Some(restored),
                             None => return,
                         }
                         connection.on_socket_up();

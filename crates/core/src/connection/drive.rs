@@ -1,0 +1,315 @@
+//! Who runs a live socket's work: the connection task, or — while it keeps up — the reader
+//! that consumes the events.
+//!
+//! While a socket is served, the connection and the socket sit in a slot that the task and
+//! the readers can lock, and every source (the socket, the timers, the command queue) is given
+//! one waker, the [`Relay`], which decides who does the next turn of work:
+//!
+//! - By default the task: a wake goes to it, exactly as if it owned the socket alone.
+//! - A busy reader ([`Client::recv`](crate::Client::recv), [`Events`](crate::Events)) that has
+//!   run out of events *claims* the work: it polls the connection on its own thread, and wakes
+//!   go to it while it waits for events (to nobody while it is handing events out: it does a
+//!   turn as soon as it runs out). A flood is then parsed on the thread that consumes it, with
+//!   no hand-off between threads, instead of on a third thread competing for the cores.
+//! - The task watches a claim: when a whole tick ([`WATCH_TICK`]) passes with work waiting and
+//!   no turn done — a reader that stopped reading, or reads too slowly — it takes the work
+//!   back. Replies, heartbeats and commands therefore wait at most about two ticks for a reader
+//!   that does not keep up, and an idle connection's claim lapses within two ticks.
+
+use std::{
+    pin::Pin,
+    sync::{
+        Arc, Mutex, MutexGuard, PoisonError, TryLockError,
+        atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering, fence},
+    },
+    task::{Context, Poll, Wake, Waker},
+    time::Duration,
+};
+
+use futures_util::task::AtomicWaker;
+use tokio::time::{Instant, Sleep};
+
+use super::task::{Connection, Ended};
+use crate::{
+    inbox::{Delivered, Inbox},
+    transport::WsStream,
+};
+
+/// How often the task checks that a reader holding the work keeps doing it.
+pub(crate) const WATCH_TICK: Duration = Duration::from_millis(1);
+
+/// A reader claims the work once a take of its brought at least this many events: a reader
+/// that keeps up with a trickle has nothing to gain, a busy one does.
+pub(crate) const CLAIM_AFTER: usize = 16;
+
+/// A source fired since the last turn began.
+const WORK: u8 = 1;
+/// A reader holds the work: wakes go to it, not to the task.
+const CLAIMED: u8 = 2;
+/// The reader that holds the work waits for a wake.
+const WAITING: u8 = 4;
+
+/// The waker every source of a served socket gets.
+#[derive(Debug, Default)]
+pub(crate) struct Relay {
+    flags: AtomicU8,
+    task: AtomicWaker,
+    reader: AtomicWaker,
+}
+
+impl Wake for Relay {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let before = self.flags.fetch_or(WORK, Ordering::AcqRel);
+        if before & CLAIMED == 0 {
+            self.task.wake();
+        } else if before & WAITING != 0 {
+            self.reader.wake();
+        }
+        // Claimed by a reader handing events out: it does a turn when it runs out, and the
+        // task's watch takes over if it does not.
+    }
+}
+
+/// The slot a served socket sits in, and who works on it.
+#[derive(Debug)]
+pub(crate) struct Drive {
+    slot: Mutex<Option<Box<Serving>>>,
+    relay: Arc<Relay>,
+    waker: Waker,
+    /// Turns begun, by anyone: the watch compares it tick to tick.
+    turns: AtomicU64,
+    /// Set by the task before it tries the slot: a reader that held it wakes the task after.
+    missed: AtomicBool,
+    /// Whether the readers' last take brought at least [`CLAIM_AFTER`] events.
+    busy: AtomicBool,
+}
+
+impl Default for Drive {
+    fn default() -> Self {
+        let relay = Arc::new(Relay::default());
+        let waker = Waker::from(Arc::clone(&relay));
+        Self {
+            slot: Mutex::default(),
+            relay,
+            waker,
+            turns: AtomicU64::new(0),
+            missed: AtomicBool::new(false),
+            busy: AtomicBool::new(false),
+        }
+    }
+}
+
+/// A connection and its socket, with what a reader needs to poll them as the task would.
+#[derive(Debug)]
+pub(crate) struct Serving {
+    pub(super) connection: Connection,
+    /// `None` between sockets.
+    pub(super) ws: Option<WsStream>,
+    /// How the socket's service ended, when a reader's turn ended it.
+    ended: Option<Ended>,
+    /// The connection's runtime: a reader may poll from another thread (or runtime), and the
+    /// timers the connection creates belong to this one.
+    runtime: tokio::runtime::Handle,
+    span: tracing::Span,
+}
+
+impl Serving {
+    pub(super) fn new(connection: Connection, ws: WsStream, span: tracing::Span) -> Box<Self> {
+        let runtime = tokio::runtime::Handle::current();
+        Box::new(Self { connection, ws: Some(ws), ended: None, runtime, span })
+    }
+}
+
+/// The task's watch over a reader's claim.
+struct Watch {
+    timer: Option<Pin<Box<Sleep>>>,
+    turns: u64,
+}
+
+impl Drive {
+    fn lock(&self) -> MutexGuard<'_, Option<Box<Serving>>> {
+        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Serves the socket in `serving` until it is closed or lost, sharing its work with the
+    /// readers meanwhile; returns it with how it ended.
+    pub(super) async fn serve(&self, serving: Box<Serving>) -> (Box<Serving>, Ended) {
+        self.release();
+        *self.lock() = Some(serving);
+        // Dropped with the task (its runtime shutting down): the connection leaves the slot
+        // and is dropped, so the readers hear that it ended.
+        let lent = Lent(self);
+        let mut watch = Watch { timer: None, turns: 0 };
+        let ended = std::future::poll_fn(|cx| self.poll_task(cx, &mut watch)).await;
+        self.release();
+        let serving = self.lock().take().expect("the task lent the connection");
+        drop(lent);
+        (serving, ended)
+    }
+
+    /// The task's turn: watches a reader's claim, and does the work when nobody holds it (or
+    /// the holder stopped doing it).
+    fn poll_task(&self, cx: &mut Context<'_>, watch: &mut Watch) -> Poll<Ended> {
+        self.relay.task.register(cx.waker());
+        if self.relay.flags.load(Ordering::Acquire) & CLAIMED != 0 && self.watch(cx, watch) {
+            return Poll::Pending;
+        }
+        watch.timer = None;
+        self.missed.store(true, Ordering::Relaxed);
+        // Pairs with the fence in `turn`: either this try sees the slot free, or the reader
+        // that holds it sees `missed`.
+        fence(Ordering::SeqCst);
+        let mut slot = match self.slot.try_lock() {
+            Ok(slot) => slot,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return Poll::Pending,
+        };
+        self.missed.store(false, Ordering::Relaxed);
+        let serving = slot.as_deref_mut().expect("the task lent the connection");
+        if let Some(ended) = serving.ended.take() {
+            return Poll::Ready(ended);
+        }
+        self.poll_serving(serving)
+    }
+
+    /// `true` while the reader holding the work keeps doing it (the timer armed); `false` once
+    /// a tick passed without a turn: the claim is revoked and the task works.
+    fn watch(&self, cx: &mut Context<'_>, watch: &mut Watch) -> bool {
+        loop {
+            let timer = watch.timer.get_or_insert_with(|| {
+                watch.turns = self.turns.load(Ordering::Acquire);
+                Box::pin(tokio::time::sleep(WATCH_TICK))
+            });
+            if timer.as_mut().poll(cx).is_pending() {
+                return true;
+            }
+            let turns = self.turns.load(Ordering::Acquire);
+            if turns == watch.turns {
+                // A tick without a turn: work waits or the connection is idle; either way
+                // the task takes the wakes again.
+                self.relay.flags.fetch_and(!(CLAIMED | WAITING), Ordering::AcqRel);
+                return false;
+            }
+            watch.turns = turns;
+            timer.as_mut().reset(Instant::now() + WATCH_TICK);
+        }
+    }
+
+    /// One turn over the connection, with the relay as every source's waker.
+    fn poll_serving(&self, serving: &mut Serving) -> Poll<Ended> {
+        self.turns.fetch_add(1, Ordering::AcqRel);
+        self.relay.flags.fetch_and(!WORK, Ordering::AcqRel);
+        let ws = serving.ws.as_mut().expect("a socket is served");
+        serving.connection.poll_serve(&mut Context::from_waker(&self.waker), ws)
+    }
+
+    /// Moves up to `limit` events into `into`, as [`Inbox::poll_take`] does — after doing a
+    /// turn of the connection's work first when this reader holds it (or claims it now,
+    /// being busy) and a source fired. `Ready(0)` once the inbox is closed and empty.
+    pub(crate) fn poll_take(
+        &self,
+        inbox: &Inbox,
+        cx: &mut Context<'_>,
+        into: &mut impl Extend<Delivered>,
+        limit: usize,
+    ) -> Poll<usize> {
+        self.help();
+        match inbox.poll_take(cx, into, limit) {
+            Poll::Ready(taken) => {
+                self.got(taken);
+                Poll::Ready(taken)
+            }
+            Poll::Pending => {
+                if !self.wait(cx) {
+                    // Work came in since the turn: look again rather than sleep on it.
+                    cx.waker().wake_by_ref();
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Claims the work when the last take showed the readers busy, and does a turn when a
+    /// reader holds it and a source fired.
+    fn help(&self) {
+        let flags = self.relay.flags.load(Ordering::Acquire);
+        if flags & CLAIMED == 0 {
+            if !self.busy.load(Ordering::Relaxed) {
+                return;
+            }
+            let before = self.relay.flags.fetch_or(CLAIMED | WORK, Ordering::AcqRel);
+            if before & CLAIMED == 0 {
+                // The task starts its watch (and finds the work claimed).
+                self.relay.task.wake();
+            }
+        } else if flags & WORK == 0 {
+            return;
+        }
+        self.turn();
+    }
+
+    /// A reader's turn, when the slot is free.
+    fn turn(&self) {
+        {
+            let Ok(mut slot) = self.slot.try_lock() else { return };
+            let Some(serving) = slot.as_deref_mut() else { return };
+            if serving.ended.is_some() {
+                return;
+            }
+            let (runtime, span) = (serving.runtime.clone(), serving.span.clone());
+            let (_runtime, _span) = (runtime.enter(), span.enter());
+            if let Poll::Ready(ended) = self.poll_serving(serving) {
+                serving.ended = Some(ended);
+                self.release();
+                self.relay.task.wake();
+            }
+        }
+        fence(Ordering::SeqCst);
+        if self.missed.swap(false, Ordering::Relaxed) {
+            self.relay.task.wake();
+        }
+    }
+
+    /// A reader found no events and will wait: wakes reach it while it holds the work. `false`
+    /// when work came in since its turn.
+    fn wait(&self, cx: &Context<'_>) -> bool {
+        if self.relay.flags.load(Ordering::Acquire) & CLAIMED == 0 {
+            return true;
+        }
+        self.relay.reader.register(cx.waker());
+        let before = self.relay.flags.fetch_or(WAITING, Ordering::AcqRel);
+        before & WORK == 0
+    }
+
+    /// A reader took `taken` events: wakes no longer go to it until it runs out and waits
+    /// again, and whether it counts as busy is noted.
+    fn got(&self, taken: usize) {
+        if self.relay.flags.load(Ordering::Relaxed) & WAITING != 0 {
+            self.relay.flags.fetch_and(!WAITING, Ordering::AcqRel);
+        }
+        let busy = taken >= CLAIM_AFTER;
+        if self.busy.load(Ordering::Relaxed) != busy {
+            self.busy.store(busy, Ordering::Relaxed);
+        }
+    }
+
+    /// The socket's service is over: any claim lapses.
+    fn release(&self) {
+        self.relay.flags.fetch_and(!(CLAIMED | WAITING), Ordering::AcqRel);
+    }
+}
+
+/// Takes the connection back out of the slot if the serving task is dropped.
+struct Lent<'a>(&'a Drive);
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        self.0.release();
+        let serving = self.0.lock().take();
+        drop(serving);
+    }
+}

@@ -1,0 +1,209 @@
+//! A busy reader does the connection's work on its own thread, and nothing the connection owes
+//! anyone waits on that reader: replies, closes and reconnections go on when it stops reading,
+//! every message reaches exactly one reader in order, and a reader on another runtime works.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::{connect_with, next_event, within};
+use zen_websocket_core::{Client, Event};
+use zen_websocket_testing::{DisconnectKind, MockServer, Reply};
+
+/// `count` numbered notifications starting at `from`.
+fn numbered(from: usize, count: usize) -> Reply {
+    let one = |n: usize| Reply::Json(json!({"method": "subscription", "params": {"n": n}}));
+    Reply::Many((from..from + count).map(one).collect())
+}
+
+fn number(event: Event) -> u64 {
+    match event {
+        Event::Message(message) => message.json().unwrap()["params"]["n"].as_u64().unwrap(),
+        other => panic!("expected a message, got {other:?}"),
+    }
+}
+
+async fn read_numbers(client: &Client, from: usize, count: usize) {
+    for expected in from..from + count {
+        assert_eq!(number(next_event(client).await), expected as u64, "out of order");
+    }
+}
+
+/// A client whose requests would wait far longer than any bound below if their replies were
+/// held back.
+async fn patient_client(server: &MockServer) -> Client {
+    connect_with(server, |config| config.request_timeout(Duration::from_secs(60))).await
+}
+
+#[tokio::test]
+async fn a_reader_that_stops_mid_flood_holds_back_no_reply() {
+    let server = MockServer::start().await.unwrap();
+    let client = patient_client(&server).await;
+    within(server.inject(numbered(0, 20_000))).await;
+    // Busy enough to take the work over.
+    read_numbers(&client, 0, 5_000).await;
+
+    // Nobody reads now; the reply behind the unread notifications still comes back.
+    let answer = within(client.request("public/test", json!({}))).await;
+    assert_eq!(answer.unwrap()["version"], "1.2.26");
+    read_numbers(&client, 5_000, 15_000).await;
+}
+
+#[tokio::test]
+async fn a_busy_reader_that_goes_idle_is_woken_by_the_next_message() {
+    let server = MockServer::start().await.unwrap();
+    let client = patient_client(&server).await;
+    within(server.inject(numbered(0, 2_000))).await;
+    read_numbers(&client, 0, 2_000).await;
+
+    let waiting = tokio::spawn({
+        let client = client.clone();
+        async move { number(next_event(&client).await) }
+    });
+    tokio::task::yield_now().await;
+    within(server.inject(numbered(2_000, 1))).await;
+    assert_eq!(within(waiting).await.unwrap(), 2_000);
+    // And a request answered afterwards, the connection idle and the reader gone.
+    let answer = within(client.request("public/test", json!({}))).await;
+    assert_eq!(answer.unwrap()["version"], "1.2.26");
+}
+
+#[tokio::test]
+async fn two_readers_share_a_flood_each_message_once_and_in_order() {
+    const TOTAL: usize = 30_000;
+    let server = MockServer::start().await.unwrap();
+    let client = patient_client(&server).await;
+    let by_recv = tokio::spawn({
+        let client = client.clone();
+        async move {
+            let mut seen = Vec::new();
+            while let Ok(Some(event)) =
+                tokio::time::timeout(Duration::from_millis(500), client.recv()).await
+            {
+                seen.push(number(event));
+            }
+            seen
+        }
+    });
+    let by_events = tokio::spawn({
+        let mut events = client.events();
+        async move {
+            let (mut seen, mut batch) = (Vec::new(), Vec::new());
+            while let Ok(read) =
+                tokio::time::timeout(Duration::from_millis(500), events.recv_many(&mut batch, 100))
+                    .await
+            {
+                assert!(read > 0, "the inbox closed");
+                seen.extend(batch.drain(..).map(number));
+            }
+            seen
+        }
+    });
+    within(server.inject(numbered(0, TOTAL))).await;
+    let (a, b) = (within(by_recv).await.unwrap(), within(by_events).await.unwrap());
+    for seen in [&a, &b] {
+        assert!(seen.windows(2).all(|pair| pair[0] < pair[1]), "each reader's share is in order");
+    }
+    let mut all: Vec<u64> = a.iter().chain(&b).copied().collect();
+    all.sort_unstable();
+    assert_eq!(all, (0..TOTAL as u64).collect::<Vec<_>>(), "every message exactly once");
+}
+
+#[tokio::test]
+async fn a_socket_lost_during_a_readers_turn_is_reconnected_by_the_task() {
+    let server = MockServer::start().await.unwrap();
+    let client = patient_client(&server).await;
+    within(server.inject(numbered(0, 3_000))).await;
+    read_numbers(&client, 0, 3_000).await;
+
+    // The reader holds the work and waits: it sees the socket end, the task reconnects.
+    within(server.simulate_disconnect(DisconnectKind::GoingAway)).await;
+    match next_event(&client).await {
+        Event::Disconnected { will_retry: true, .. } => {}
+        other => panic!("expected Disconnected, got {other:?}"),
+    }
+    loop {
+        match next_event(&client).await {
+            Event::Reconnecting { .. } => {}
+            Event::Connected => break,
+            other => panic!("expected the reconnection, got {other:?}"),
+        }
+    }
+    within(server.inject(numbered(3_000, 3_000))).await;
+    read_numbers(&client, 3_000, 3_000).await;
+}
+
+/// Runs `future` on the calling thread with no runtime at all, as a non-tokio executor would.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
+
+#[test]
+fn a_reader_outside_any_runtime_reads_everything_and_sees_the_close() {
+    const TOTAL: usize = 20_000;
+    let home =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let (server, client) = home.block_on(async {
+        let server = MockServer::start().await.unwrap();
+        let client = patient_client(&server).await;
+        (server, client)
+    });
+    let (read_all, all_read) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn({
+        let mut events = client.events();
+        move || {
+            let (mut next, mut batch) = (0, Vec::new());
+            while next < TOTAL {
+                assert!(block_on(events.recv_many(&mut batch, 256)) > 0, "the inbox closed");
+                for event in batch.drain(..) {
+                    assert_eq!(number(event), next as u64, "out of order");
+                    next += 1;
+                }
+            }
+            read_all.send(()).unwrap();
+            // Waiting, and holding the work, when the client is closed: the close is this
+            // thread's turn to start, its timer on the connection's runtime.
+            let mut rest = Vec::new();
+            while block_on(events.recv_many(&mut batch, 256)) > 0 {
+                rest.append(&mut batch);
+            }
+            rest
+        }
+    });
+    home.block_on(async {
+        within(server.inject(numbered(0, TOTAL))).await;
+        for _ in 0..20 {
+            let answer = within(client.request("public/test", json!({}))).await;
+            assert_eq!(answer.unwrap()["version"], "1.2.26");
+        }
+    });
+    all_read.recv_timeout(support::WAIT).expect("the reader read every message in order");
+    home.block_on(within(client.close())).unwrap();
+    let rest = reader.join().expect("the reader saw the end");
+    assert!(
+        matches!(
+            rest.as_slice(),
+            [Event::Disconnected {
+                reason: zen_websocket_core::DisconnectReason::ClientClosed,
+                will_retry: false,
+                ..
+            }]
+        ),
+        "{rest:?}"
+    );
+}
