@@ -11,7 +11,7 @@ use std::{
     time::Instant,
 };
 
-use anyhow::{bail, ensure};
+use anyhow::{Context, bail, ensure};
 use futures_util::StreamExt;
 use serde::Serialize;
 use tokio::{runtime::Handle, sync::Notify};
@@ -171,6 +171,55 @@ pub(crate) async fn run_recording(
     Ok(result)
 }
 
+/// `profile CLIENT [--count N] [--size BYTES] [--multi-thread]`: one client's flood
+/// (3,000,000 × 64 B by default) against the flood server, alone in the process. By default
+/// both run on one `current_thread` runtime, so every CPU cycle is either the server's (the
+/// same for every client) or the client's, and two clients' rates compare their costs per
+/// message; with `--multi-thread`, on the bench's multi-thread runtime (the client on the
+/// calling thread, as in the flood rows), for `perf record` or a thread's CPU time of one
+/// client at a time. Prints `msgs/s`.
+///
+/// # Errors
+///
+/// An unknown client or option, or a failed flood.
+pub(crate) fn profile(args: &[String]) -> anyhow::Result<()> {
+    let (client, rest) = args.split_first().context("profile needs a client")?;
+    let (zen_side, path) = match client.as_str() {
+        "zen" => (true, Path::Recv),
+        "zen-handler" => (true, Path::Handler),
+        "zen-recv-many" => (true, Path::RecvMany),
+        "raw" => (false, Path::Recv),
+        other => bail!("unknown client `{other}`: zen, zen-handler, zen-recv-many or raw"),
+    };
+    let number = |name: &str, default: usize| -> anyhow::Result<usize> {
+        match rest.iter().position(|arg| arg == name) {
+            Some(at) => rest.get(at + 1).context("a value")?.parse().context(name.to_owned()),
+            None => Ok(default),
+        }
+    };
+    let spec = Spec {
+        label: "profile",
+        size: number("--size", 64)?,
+        count: number("--count", N64)?,
+        path,
+        peers: false,
+    };
+    let runtime = if rest.iter().any(|arg| arg == "--multi-thread") {
+        crate::runtime()?
+    } else {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()?
+    };
+    let took = runtime.block_on(async {
+        let payload = Utf8Bytes::from(payload(spec.size));
+        let (port, server) = servers::spawn_flood(&Handle::current(), payload, spec.count)?;
+        let took = if zen_side { Box::pin(zen(port, spec)).await } else { raw(port, spec).await };
+        server.abort();
+        took
+    })?;
+    println!("{client}: {:.0} msgs/s", spec.count as f64 / took);
+    Ok(())
+}
+
 /// A JSON-looking text payload of exactly `size` bytes (at least 35).
 pub(crate) fn payload(size: usize) -> String {
     let (head, tail) = (r#"{"channel":"bench.flood","data":""#, r#""}"#);
@@ -181,15 +230,20 @@ pub(crate) fn payload(size: usize) -> String {
 /// One sample of `who`, in seconds.
 async fn sample(who: Contender, port: u16, spec: Spec, peers: &Peers) -> anyhow::Result<f64> {
     match who {
-        Contender::Zen => match spec.path {
-            Path::Recv => zen_recv(port, spec, clients::zen_config(), false).await,
-            Path::Handler => zen_handler(port, spec).await,
-            Path::RecvMany => zen_recv_many(port, spec).await,
-        },
+        Contender::Zen => zen(port, spec).await,
         Contender::Raw => raw(port, spec).await,
         Contender::Ezsockets => ez::flood(port, spec).await,
         Contender::Python => peers.flood(Script::Python, port, spec).await,
         Contender::Node => peers.flood(Script::Node, port, spec).await,
+    }
+}
+
+/// One sample of zen through `spec`'s consumer path, in seconds.
+async fn zen(port: u16, spec: Spec) -> anyhow::Result<f64> {
+    match spec.path {
+        Path::Recv => zen_recv(port, spec, clients::zen_config(), false).await,
+        Path::Handler => zen_handler(port, spec).await,
+        Path::RecvMany => zen_recv_many(port, spec).await,
     }
 }
 
@@ -235,8 +289,10 @@ impl Tally {
     fn count(&self, event: Event, target: usize) {
         match event {
             Event::Message(message) => {
-                self.bytes.fetch_add(message.len(), Ordering::Relaxed);
-                if self.received.fetch_add(1, Ordering::Relaxed) + 1 == target {
+                // Only the connection task writes: a load and a store, no locked instruction,
+                // so the count costs what raw's local counters cost.
+                bump(&self.bytes, message.len());
+                if bump(&self.received, 1) == target {
                     self.done.notify_one();
                 }
             }
@@ -244,6 +300,13 @@ impl Tally {
             _ => {}
         }
     }
+}
+
+/// Adds `by` to a counter with one writer; returns the new value.
+fn bump(counter: &AtomicUsize, by: usize) -> usize {
+    let value = counter.load(Ordering::Relaxed) + by;
+    counter.store(value, Ordering::Relaxed);
+    value
 }
 
 /// zen through `Config::message_handler`: a closure that counts, and wakes the measuring task

@@ -13,6 +13,7 @@
 //! | `--only TEXT` | only the rows whose names contain `TEXT` (`flood`, `rtt`, `idle`, `recording`, `handler`, `balanced`, …) |
 //! | `serve --ca PATH` | the idle server for the memory rows (a child process) |
 //! | `idle --client zen\|raw --scheme ws\|wss --count N --port P --ca PATH` | one memory row's measuring process (a child process) |
+//! | `profile zen\|zen-handler\|zen-recv-many\|raw [--count N] [--size BYTES] [--multi-thread]` | one client's flood against the flood server, alone in the process (on one thread unless `--multi-thread`): for comparing costs per message and for `perf` |
 
 mod balanced;
 mod clients;
@@ -93,6 +94,7 @@ fn main() -> ExitCode {
         Some((command, rest)) if command == "serve" => {
             option(rest, "--ca").and_then(|ca| serve::run(Path::new(ca)))
         }
+        Some((command, rest)) if command == "profile" => flood::profile(rest),
         Some((command, rest)) if command == "idle" => {
             idle::IdleArgs::parse(rest).and_then(|args| idle::run(&args))
         }
