@@ -42,6 +42,10 @@ pub(crate) const WATCH_TICK: Duration = Duration::from_millis(1);
 /// that keeps up with a trickle has nothing to gain, a busy one does.
 pub(crate) const CLAIM_AFTER: usize = 16;
 
+/// The data a reader's turn reads at most: it hands them out while they are still in its
+/// cache (a turn of large messages that filled the inbox's byte bound would not be).
+pub(crate) const READER_TURN_BYTES: u64 = 256 << 10;
+
 /// A source fired since the last turn began.
 const WORK: u8 = 1;
 /// A reader holds the work: wakes go to it, not to the task.
@@ -173,7 +177,7 @@ impl Drive {
         if let Some(ended) = serving.ended.take() {
             return Poll::Ready(ended);
         }
-        self.poll_serving(serving)
+        self.poll_serving(serving, u64::MAX)
     }
 
     /// `true` while the reader holding the work keeps doing it (the timer armed); `false` once
@@ -199,12 +203,13 @@ impl Drive {
         }
     }
 
-    /// One turn over the connection, with the relay as every source's waker.
-    fn poll_serving(&self, serving: &mut Serving) -> Poll<Ended> {
+    /// One turn over the connection, reading at most `max_bytes` of data, with the relay as
+    /// every source's waker.
+    fn poll_serving(&self, serving: &mut Serving, max_bytes: u64) -> Poll<Ended> {
         self.turns.fetch_add(1, Ordering::AcqRel);
         self.relay.flags.fetch_and(!WORK, Ordering::AcqRel);
         let ws = serving.ws.as_mut().expect("a socket is served");
-        serving.connection.poll_serve(&mut Context::from_waker(&self.waker), ws)
+        serving.connection.poll_serve(&mut Context::from_waker(&self.waker), ws, max_bytes)
     }
 
     /// Moves up to `limit` events into `into`, as [`Inbox::poll_take`] does — after doing a
@@ -262,7 +267,7 @@ impl Drive {
             }
             let (runtime, span) = (serving.runtime.clone(), serving.span.clone());
             let (_runtime, _span) = (runtime.enter(), span.enter());
-            if let Poll::Ready(ended) = self.poll_serving(serving) {
+            if let Poll::Ready(ended) = self.poll_serving(serving, READER_TURN_BYTES) {
                 serving.ended = Some(ended);
                 self.release();
                 self.relay.task.wake();

@@ -37,12 +37,22 @@ enum Pass {
 impl Connection {
     /// Serves `ws` until it is closed or lost: one turn of the work, by the task or a reader
     /// (see [`Drive`](super::drive::Drive)).
-    pub(super) fn poll_serve(&mut self, cx: &mut Context<'_>, ws: &mut WsStream) -> Poll<Ended> {
+    ///
+    /// A turn ends after at most [`MAX_BATCH`] passes, or once `max_bytes` of data were read
+    /// (a reader's turn: it hands them out while they are still in its cache).
+    pub(super) fn poll_serve(
+        &mut self,
+        cx: &mut Context<'_>,
+        ws: &mut WsStream,
+        max_bytes: u64,
+    ) -> Poll<Ended> {
+        let until = self.totals.bytes_in.saturating_add(max_bytes);
         for _ in 0..MAX_BATCH {
             let pass = self.pass(cx, ws);
             // What this pass delivered goes into the inbox in one step.
             self.delivery.stage();
             match pass {
+                Pass::Worked if self.totals.bytes_in >= until => break,
                 Pass::Worked => {}
                 Pass::Idle => {
                     self.end_turn();
@@ -54,7 +64,7 @@ impl Connection {
                 }
             }
         }
-        // Busy for a while: let other tasks run, and come straight back.
+        // Busy for a while (or a reader's share done): let others run, and come straight back.
         self.end_turn();
         cx.waker().wake_by_ref();
         Poll::Pending
