@@ -36,26 +36,33 @@ async fn patient_client(server: &MockServer) -> Client {
     connect_with(server, |config| config.request_timeout(Duration::from_secs(60))).await
 }
 
-#[tokio::test]
-async fn a_reader_that_stops_mid_flood_holds_back_no_reply() {
+/// A patient client sent `sent` numbered messages, of which it has read the first `read`:
+/// busy enough to have taken the connection's work over.
+async fn busy_client(sent: usize, read: usize) -> (MockServer, Client) {
     let server = MockServer::start().await.unwrap();
     let client = patient_client(&server).await;
-    within(server.inject(numbered(0, 20_000))).await;
-    // Busy enough to take the work over.
-    read_numbers(&client, 0, 5_000).await;
+    within(server.inject(numbered(0, sent))).await;
+    read_numbers(&client, 0, read).await;
+    (server, client)
+}
 
-    // Nobody reads now; the reply behind the unread notifications still comes back.
+/// A request the mock server answers, answered in time.
+async fn assert_answered(client: &Client) {
     let answer = within(client.request("public/test", json!({}))).await;
     assert_eq!(answer.unwrap()["version"], "1.2.26");
+}
+
+#[tokio::test]
+async fn a_reader_that_stops_mid_flood_holds_back_no_reply() {
+    let (_server, client) = busy_client(20_000, 5_000).await;
+    // Nobody reads now; the reply behind the unread notifications still comes back.
+    assert_answered(&client).await;
     read_numbers(&client, 5_000, 15_000).await;
 }
 
 #[tokio::test]
 async fn a_busy_reader_that_goes_idle_is_woken_by_the_next_message() {
-    let server = MockServer::start().await.unwrap();
-    let client = patient_client(&server).await;
-    within(server.inject(numbered(0, 2_000))).await;
-    read_numbers(&client, 0, 2_000).await;
+    let (server, client) = busy_client(2_000, 2_000).await;
 
     let waiting = tokio::spawn({
         let client = client.clone();
@@ -65,8 +72,7 @@ async fn a_busy_reader_that_goes_idle_is_woken_by_the_next_message() {
     within(server.inject(numbered(2_000, 1))).await;
     assert_eq!(within(waiting).await.unwrap(), 2_000);
     // And a request answered afterwards, the connection idle and the reader gone.
-    let answer = within(client.request("public/test", json!({}))).await;
-    assert_eq!(answer.unwrap()["version"], "1.2.26");
+    assert_answered(&client).await;
 }
 
 #[tokio::test]
@@ -112,10 +118,7 @@ async fn two_readers_share_a_flood_each_message_once_and_in_order() {
 
 #[tokio::test]
 async fn a_socket_lost_during_a_readers_turn_is_reconnected_by_the_task() {
-    let server = MockServer::start().await.unwrap();
-    let client = patient_client(&server).await;
-    within(server.inject(numbered(0, 3_000))).await;
-    read_numbers(&client, 0, 3_000).await;
+    let (server, client) = busy_client(3_000, 3_000).await;
 
     // The reader holds the work and waits: it sees the socket end, the task reconnects.
     within(server.simulate_disconnect(DisconnectKind::GoingAway)).await;
@@ -188,8 +191,7 @@ fn a_reader_outside_any_runtime_reads_everything_and_sees_the_close() {
     home.block_on(async {
         within(server.inject(numbered(0, TOTAL))).await;
         for _ in 0..20 {
-            let answer = within(client.request("public/test", json!({}))).await;
-            assert_eq!(answer.unwrap()["version"], "1.2.26");
+            assert_answered(&client).await;
         }
     });
     all_read.recv_timeout(support::WAIT).expect("the reader read every message in order");
