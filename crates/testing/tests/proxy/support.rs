@@ -99,3 +99,18 @@ pub(crate) fn link(proxy: &FaultProxy, ws: &Ws) -> ProxyConnection {
     let found = connections.into_iter().find(|connection| connection.client == local);
     found.expect("the proxy knows the client")
 }
+
+/// The proxy's record of `ws`'s connection once it has discarded at least `bytes` the client
+/// sent, checked every few milliseconds (its counters have no event to await); fails after
+/// [`WAIT`].
+pub(crate) async fn discarded_at_least(proxy: &FaultProxy, ws: &Ws, bytes: u64) -> ProxyConnection {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let connection = link(proxy, ws);
+        if connection.client_to_server.discarded >= bytes {
+            return connection;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "discarded too little: {connection:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
