@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::{connect_with, next_event, within};
-use zen_websocket_core::{Client, Event};
-use zen_websocket_testing::{DisconnectKind, MockServer, Reply};
+use zen_websocket_core::{Client, Config, DisconnectReason, Error, Event, HeartbeatConfig};
+use zen_websocket_testing::{Direction, DisconnectKind, Fault, FaultProxy, MockServer, Reply};
 
 /// `count` numbered notifications starting at `from`.
 fn numbered(from: usize, count: usize) -> Reply {
@@ -126,15 +126,46 @@ async fn a_socket_lost_during_a_readers_turn_is_reconnected_by_the_task() {
         Event::Disconnected { will_retry: true, .. } => {}
         other => panic!("expected Disconnected, got {other:?}"),
     }
+    expect_reconnection(&client).await;
+    within(server.inject(numbered(3_000, 3_000))).await;
+    read_numbers(&client, 3_000, 3_000).await;
+}
+
+/// The events that follow a lost socket, up to the reconnection.
+async fn expect_reconnection(client: &Client) {
     loop {
-        match next_event(&client).await {
+        match next_event(client).await {
             Event::Reconnecting { .. } => {}
-            Event::Connected => break,
+            Event::Connected => return,
             other => panic!("expected the reconnection, got {other:?}"),
         }
     }
-    within(server.inject(numbered(3_000, 3_000))).await;
-    read_numbers(&client, 3_000, 3_000).await;
+}
+
+#[tokio::test]
+async fn a_blackholed_peer_is_found_dead_while_a_busy_reader_waits() {
+    let server = MockServer::start().await.unwrap();
+    let proxy = FaultProxy::start(server.addr()).await.unwrap();
+    let heartbeat = HeartbeatConfig::ping().interval(Duration::from_millis(50)).max_failures(2);
+    let config = Config::default().heartbeat(heartbeat);
+    let client = within(Client::connect(&proxy.url("ws"), config)).await.unwrap();
+    within(server.inject(numbered(0, 2_000))).await;
+    read_numbers(&client, 0, 2_000).await;
+
+    // Nothing gets through any more, both TCP connections stay up: the heartbeat, served while
+    // the reader holds the work and waits, finds the peer dead, and the task reconnects.
+    proxy.apply_all(Fault::blackhole(Direction::Both));
+    match next_event(&client).await {
+        Event::Disconnected {
+            reason: DisconnectReason::Error(Error::HeartbeatTimeout { .. }),
+            will_retry: true,
+            ..
+        } => {}
+        other => panic!("expected a heartbeat timeout, got {other:?}"),
+    }
+    expect_reconnection(&client).await;
+    within(server.inject(numbered(2_000, 100))).await;
+    read_numbers(&client, 2_000, 100).await;
 }
 
 /// Runs `future` on the calling thread with no runtime at all, as a non-tokio executor would.
