@@ -6,7 +6,7 @@ use std::{
     future::Future,
     panic::AssertUnwindSafe,
     sync::{Arc, PoisonError},
-    task::Poll,
+    task::{Context, Poll},
 };
 
 use futures_util::FutureExt;
@@ -579,20 +579,29 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn recv(&self) -> Option<Event> {
-        let inbox = self.inner.shared.inbox.as_ref()?;
-        std::future::poll_fn(|cx| {
-            let mut taken = self.inner.taken.lock().unwrap_or_else(PoisonError::into_inner);
-            if taken.is_empty() {
-                match self.inner.shared.drive.poll_take(inbox, cx, &mut *taken, RECV_BATCH) {
-                    Poll::Pending => return Poll::Pending,
-                    Poll::Ready(0) => return Poll::Ready(None),
-                    Poll::Ready(_) => {}
-                }
-            }
-            Poll::Ready(taken.pop_front().map(Delivered::into_event))
-        })
-        .await
+    #[inline]
+    pub fn recv(&self) -> impl Future<Output = Option<Event>> + Send + '_ {
+        // A plain poll function, not an `async fn`, inlined into the caller's loop: the event
+        // is written once, into the caller's frame.
+        std::future::poll_fn(move |cx| self.poll_recv(cx))
+    }
+
+    #[inline]
+    fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        let mut taken = self.inner.taken.lock().unwrap_or_else(PoisonError::into_inner);
+        if taken.is_empty() && !std::task::ready!(self.refill(cx, &mut taken)) {
+            return Poll::Ready(None);
+        }
+        Poll::Ready(taken.pop_front().map(Delivered::into_event))
+    }
+
+    /// Takes the next batch from the inbox into `taken`; `Ready(false)` once the connection
+    /// has ended and every event was read (or events go to a handler).
+    #[inline(never)]
+    fn refill(&self, cx: &mut Context<'_>, taken: &mut VecDeque<Delivered>) -> Poll<bool> {
+        let Some(inbox) = self.inner.shared.inbox.as_ref() else { return Poll::Ready(false) };
+        let taking = self.inner.shared.drive.poll_take(inbox, cx, taken, RECV_BATCH);
+        Poll::Ready(std::task::ready!(taking) > 0)
     }
 
     /// An owned stream of this connection's events that takes them from the inbox a batch at

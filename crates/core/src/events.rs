@@ -11,7 +11,11 @@ use std::{
 
 use futures_util::Stream;
 
-use crate::{event::Event, inbox::Delivered, monitor::Shared};
+use crate::{
+    event::Event,
+    inbox::{Delivered, Take},
+    monitor::Shared,
+};
 
 /// How many events a refill takes from the inbox at most when no limit is given.
 const REFILL: usize = 256;
@@ -138,17 +142,22 @@ impl Events {
             return Poll::Ready(take);
         }
         let Some(inbox) = &self.shared.inbox else { return Poll::Ready(0) };
-        let mut into = Converting(buf);
-        self.shared.drive.poll_take(inbox, cx, &mut into, limit)
+        self.shared.drive.poll_take(inbox, cx, &mut Converting(buf), limit)
     }
 }
 
-/// Turns inbox entries into events as they are moved into a caller's buffer.
+/// Takes events from the inbox straight into a caller's buffer, as `Event`s.
 struct Converting<'a>(&'a mut Vec<Event>);
 
 impl Extend<Delivered> for Converting<'_> {
     fn extend<I: IntoIterator<Item = Delivered>>(&mut self, iter: I) {
         self.0.extend(iter.into_iter().map(Delivered::into_event));
+    }
+}
+
+impl Take for Converting<'_> {
+    fn swap_all(&mut self, _: &mut VecDeque<Delivered>) -> bool {
+        false
     }
 }
 

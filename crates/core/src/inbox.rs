@@ -3,7 +3,8 @@
 //!
 //! The task appends everything one wake-up produced under one lock and wakes the readers once;
 //! a reader takes up to a batch under one lock and gives the batch's charge back with one
-//! atomic operation per counter. No lock or wake-up per message on either side.
+//! atomic operation per counter. No lock or wake-up per message on either side, and a reader
+//! that takes all there is into an empty buffer swaps the buffer for the queue, moving nothing.
 
 use std::{
     collections::VecDeque,
@@ -23,6 +24,11 @@ pub(crate) const INBOX_ENTRY_BYTES: usize = 64;
 
 /// What a lifecycle event is charged against the inbox's byte bound.
 const LIFECYCLE_BYTES: usize = 256;
+
+/// What a data message is charged against the inbox's byte bound.
+pub(crate) fn message_cost(message: &Message) -> usize {
+    message.len() + INBOX_ENTRY_BYTES
+}
 
 /// An event in the inbox. Data messages are kept small; the rare lifecycle events are boxed.
 #[derive(Debug)]
@@ -44,15 +50,33 @@ impl Delivered {
     /// What this event is charged against the inbox bound.
     pub(crate) fn cost(&self) -> usize {
         match self {
-            Self::Message(message) => message.len() + INBOX_ENTRY_BYTES,
+            Self::Message(message) => message_cost(message),
             Self::Lifecycle(_) => LIFECYCLE_BYTES,
         }
     }
 
+    #[inline]
     pub(crate) fn into_event(self) -> Event {
         match self {
             Self::Message(message) => Event::Message(message),
             Self::Lifecycle(event) => *event,
+        }
+    }
+}
+
+/// Where a reader puts the events it takes.
+pub(crate) trait Take: Extend<Delivered> {
+    /// Takes every event in `events` at once, leaving its own empty buffer in their place;
+    /// `false` when it cannot (then the events are moved one by one).
+    fn swap_all(&mut self, events: &mut VecDeque<Delivered>) -> bool;
+}
+
+impl Take for VecDeque<Delivered> {
+    fn swap_all(&mut self, events: &mut VecDeque<Delivered>) -> bool {
+        // An empty buffer and the queue change places: nothing is copied.
+        self.is_empty() && {
+            std::mem::swap(self, events);
+            true
         }
     }
 }
@@ -73,6 +97,8 @@ pub(crate) struct Inbox {
 #[derive(Debug, Default)]
 struct Queue {
     events: VecDeque<Delivered>,
+    /// What `events` are charged in all.
+    cost: usize,
     /// Readers waiting for events (one entry per waiting task).
     readers: Vec<Waker>,
     /// Set when the connection task has ended: nothing more will come.
@@ -109,8 +135,9 @@ impl Inbox {
         fits_bytes && (len < self.capacity || overflow)
     }
 
-    /// Appends `batch` (costing `cost` in all); with `wake`, wakes the waiting readers too
-    /// (otherwise [`Self::wake_readers`] must follow). Only the connection task appends.
+    /// Appends `batch` (costing `cost` in all), leaving it empty; with `wake`, wakes the
+    /// waiting readers too (otherwise [`Self::wake_readers`] must follow). Only the connection
+    /// task (or a reader doing its turn) appends.
     pub(crate) fn push(&self, batch: &mut Vec<Delivered>, cost: usize, wake: bool) {
         if batch.is_empty() {
             return;
@@ -119,6 +146,7 @@ impl Inbox {
         self.bytes.fetch_add(cost, Ordering::AcqRel);
         let readers = {
             let mut queue = self.lock();
+            queue.cost += cost;
             queue.events.extend(batch.drain(..));
             if wake { std::mem::take(&mut queue.readers) } else { Vec::new() }
         };
@@ -137,12 +165,12 @@ impl Inbox {
         readers.into_iter().for_each(Waker::wake);
     }
 
-    /// Moves up to `limit` events into `into`; `Ready(0)` once the inbox is closed and empty.
-    /// Registers the reader to be woken when nothing is there yet.
+    /// Moves up to `limit` events to the back of `into`; `Ready(0)` once the inbox is closed
+    /// and empty. Registers the reader to be woken when nothing is there yet.
     pub(crate) fn poll_take(
         &self,
         cx: &mut Context<'_>,
-        into: &mut impl Extend<Delivered>,
+        into: &mut impl Take,
         limit: usize,
     ) -> Poll<usize> {
         let mut queue = self.lock();
@@ -156,8 +184,14 @@ impl Inbox {
             }
             return Poll::Pending;
         }
-        let mut cost = 0;
-        into.extend(queue.events.drain(..take).inspect(|delivered| cost += delivered.cost()));
+        let cost = if take == queue.events.len() && into.swap_all(&mut queue.events) {
+            std::mem::take(&mut queue.cost)
+        } else {
+            let mut cost = 0;
+            into.extend(queue.events.drain(..take).inspect(|delivered| cost += delivered.cost()));
+            queue.cost -= cost;
+            cost
+        };
         let more = !queue.events.is_empty();
         let readers = if more { std::mem::take(&mut queue.readers) } else { Vec::new() };
         drop(queue);
@@ -175,6 +209,7 @@ impl Inbox {
         self.bytes.fetch_add(cost, Ordering::AcqRel);
         let readers = {
             let mut queue = self.lock();
+            queue.cost += cost;
             for delivered in taken.into_iter().rev() {
                 queue.events.push_front(delivered);
             }
@@ -260,7 +295,7 @@ mod tests {
         let woken = Arc::new(Count(AtomicUsize::new(0)));
         let waker = Waker::from(Arc::clone(&woken));
         let mut cx = Context::from_waker(&waker);
-        let mut out: Vec<Delivered> = Vec::new();
+        let mut out = VecDeque::new();
         assert!(inbox.poll_take(&mut cx, &mut out, 10).is_pending());
         let mut batch = vec![text(10), text(20), text(30)];
         inbox.push(&mut batch, 10 + 20 + 30 + 3 * INBOX_ENTRY_BYTES, true);
@@ -272,6 +307,35 @@ mod tests {
         inbox.close();
         assert_eq!(inbox.poll_take(&mut cx, &mut out, 2), Poll::Ready(0));
         assert_eq!(out.len(), 3);
+    }
+
+    #[test]
+    fn a_reader_taking_all_swaps_buffers_and_every_charge_comes_back() {
+        let inbox = Inbox::new(100, 1 << 20);
+        let waker = futures_util::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let cost = |sizes: &[usize]| sizes.iter().map(|n| n + INBOX_ENTRY_BYTES).sum::<usize>();
+        // Two batches, one behind the other.
+        let mut batch = vec![text(1), text(2), text(3)];
+        inbox.push(&mut batch, cost(&[1, 2, 3]), true);
+        assert!(batch.is_empty(), "the batch is handed over whole");
+        let mut batch = vec![text(4), text(5)];
+        inbox.push(&mut batch, cost(&[4, 5]), true);
+        assert_eq!(inbox.load(), (5, cost(&[1, 2, 3, 4, 5])));
+        // Part of it (moved), then all that is left into an empty buffer (swapped), then back
+        // and out again into a buffer that holds some already (moved).
+        let mut out = VecDeque::new();
+        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2), Poll::Ready(2));
+        assert_eq!(inbox.load(), (3, cost(&[3, 4, 5])));
+        let mut rest = VecDeque::new();
+        assert_eq!(inbox.poll_take(&mut cx, &mut rest, 10), Poll::Ready(3));
+        assert_eq!(inbox.load(), (0, 0));
+        inbox.put_back(rest);
+        assert_eq!(inbox.load(), (3, cost(&[3, 4, 5])));
+        assert_eq!(inbox.poll_take(&mut cx, &mut out, 10), Poll::Ready(3));
+        assert_eq!(inbox.load(), (0, 0), "every charge is given back");
+        let sizes: Vec<usize> = out.iter().map(|d| d.cost() - INBOX_ENTRY_BYTES).collect();
+        assert_eq!(sizes, [1, 2, 3, 4, 5], "in order, each once");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::{
 use crate::{
     config::MessageHandler,
     event::Event,
-    inbox::{Delivered, Inbox},
+    inbox::{Delivered, Inbox, message_cost},
     message::Message,
     monitor::Shared,
 };
@@ -64,16 +64,28 @@ impl Delivery {
         matches!(self, Self::Inbox(InboxWriter { held: Some(_), .. }))
     }
 
-    /// Delivers a data message, or holds it until there is room (see [`Self::poll_room`]);
-    /// returns `true` when it had to be held. With `awaiting` (a reply or heartbeat is
-    /// expected) the count bound may be passed, never the byte bound.
-    pub(crate) fn message(&mut self, message: Message, awaiting: bool) -> bool {
+    /// Delivers a data message that fits within the bounds; hands it back when it does not
+    /// (then [`Self::message_at_bound`] decides).
+    pub(crate) fn message(&mut self, message: Message) -> Result<(), Message> {
+        match self {
+            Self::Handler(handler) => {
+                call(handler, Event::Message(message));
+                Ok(())
+            }
+            Self::Inbox(writer) => writer.admit_within(message),
+        }
+    }
+
+    /// Delivers a data message that found the inbox at a bound, or holds it until there is
+    /// room (see [`Self::poll_room`]); returns `true` when it had to be held. With `awaiting`
+    /// (a reply or heartbeat is expected) the count bound may be passed, never the byte bound.
+    pub(crate) fn message_at_bound(&mut self, message: Message, awaiting: bool) -> bool {
         match self {
             Self::Handler(handler) => {
                 call(handler, Event::Message(message));
                 false
             }
-            Self::Inbox(inbox) => !inbox.admit(Delivered::Message(message), awaiting),
+            Self::Inbox(writer) => !writer.admit(Delivered::Message(message), awaiting),
         }
     }
 
@@ -124,6 +136,14 @@ impl Delivery {
         }
     }
 
+    /// The events waiting in the inbox for a reader (none with a handler).
+    pub(crate) fn waiting(&self) -> usize {
+        match self {
+            Self::Inbox(writer) => writer.inbox().len(),
+            Self::Handler(_) => 0,
+        }
+    }
+
     /// Wakes the readers for what was staged (the task is about to sleep or yield).
     pub(crate) fn wake_readers(&self) {
         if let Self::Inbox(writer) = self {
@@ -135,6 +155,22 @@ impl Delivery {
 impl InboxWriter {
     fn inbox(&self) -> &Inbox {
         self.shared.inbox.as_ref().expect("an inbox delivery has an inbox")
+    }
+
+    /// Adds a data message to the batch if it fits within both bounds; hands it back if not.
+    #[inline]
+    fn admit_within(&mut self, message: Message) -> Result<(), Message> {
+        let cost = message_cost(&message);
+        let (len, bytes) = *self
+            .seen
+            .get_or_insert_with(|| self.shared.inbox.as_ref().map_or((0, 0), Inbox::load));
+        let charged = (len + self.batch.len(), bytes + self.batch_cost);
+        if !self.inbox().fits(charged, cost, false) {
+            return Err(message);
+        }
+        self.batch_cost += cost;
+        self.batch.push(Delivered::Message(message));
+        Ok(())
     }
 
     /// Adds `delivered` to the batch if it fits; holds it (and hands the batch over, so the

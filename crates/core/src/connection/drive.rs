@@ -31,7 +31,7 @@ use tokio::time::{Instant, Sleep};
 
 use super::task::{Connection, Ended};
 use crate::{
-    inbox::{Delivered, Inbox},
+    inbox::{Inbox, Take},
     transport::WsStream,
 };
 
@@ -45,6 +45,26 @@ pub(crate) const CLAIM_AFTER: usize = 16;
 /// The data a reader's turn reads at most: it hands them out while they are still in its
 /// cache (a turn of large messages that filled the inbox's byte bound would not be).
 pub(crate) const READER_TURN_BYTES: u64 = 256 << 10;
+
+/// Where a turn of work stops early: after the pass that read `bytes` of data, or left
+/// `events` waiting in the inbox.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TurnBound {
+    pub(crate) bytes: u64,
+    pub(crate) events: usize,
+}
+
+impl TurnBound {
+    /// The task's turns: only the number of passes bounds them.
+    const TASK: Self = Self { bytes: u64::MAX, events: usize::MAX };
+
+    /// A reader's turn, for a reader taking up to `limit` events: it stops once there is as
+    /// much as it takes, so it takes the whole batch at once and hands it out while it is
+    /// still in its cache.
+    fn reader(limit: usize) -> Self {
+        Self { bytes: READER_TURN_BYTES, events: limit.max(1) }
+    }
+}
 
 /// A source fired since the last turn began.
 const WORK: u8 = 1;
@@ -177,7 +197,7 @@ impl Drive {
         if let Some(ended) = serving.ended.take() {
             return Poll::Ready(ended);
         }
-        self.poll_serving(serving, u64::MAX)
+        self.poll_serving(serving, TurnBound::TASK)
     }
 
     /// `true` while the reader holding the work keeps doing it (the timer armed); `false` once
@@ -203,13 +223,12 @@ impl Drive {
         }
     }
 
-    /// One turn over the connection, reading at most `max_bytes` of data, with the relay as
-    /// every source's waker.
-    fn poll_serving(&self, serving: &mut Serving, max_bytes: u64) -> Poll<Ended> {
+    /// One turn over the connection, within `bound`, with the relay as every source's waker.
+    fn poll_serving(&self, serving: &mut Serving, bound: TurnBound) -> Poll<Ended> {
         self.turns.fetch_add(1, Ordering::AcqRel);
         self.relay.flags.fetch_and(!WORK, Ordering::AcqRel);
         let ws = serving.ws.as_mut().expect("a socket is served");
-        serving.connection.poll_serve(&mut Context::from_waker(&self.waker), ws, max_bytes)
+        serving.connection.poll_serve(&mut Context::from_waker(&self.waker), ws, bound)
     }
 
     /// Moves up to `limit` events into `into`, as [`Inbox::poll_take`] does — after doing a
@@ -219,10 +238,10 @@ impl Drive {
         &self,
         inbox: &Inbox,
         cx: &mut Context<'_>,
-        into: &mut impl Extend<Delivered>,
+        into: &mut impl Take,
         limit: usize,
     ) -> Poll<usize> {
-        self.help();
+        self.help(limit);
         match inbox.poll_take(cx, into, limit) {
             Poll::Ready(taken) => {
                 self.got(taken);
@@ -240,7 +259,7 @@ impl Drive {
 
     /// Claims the work when the last take showed the readers busy, and does a turn when a
     /// reader holds it and a source fired.
-    fn help(&self) {
+    fn help(&self, limit: usize) {
         let flags = self.relay.flags.load(Ordering::Acquire);
         if flags & CLAIMED == 0 {
             if !self.busy.load(Ordering::Relaxed) {
@@ -254,11 +273,11 @@ impl Drive {
         } else if flags & WORK == 0 {
             return;
         }
-        self.turn();
+        self.turn(TurnBound::reader(limit));
     }
 
     /// A reader's turn, when the slot is free.
-    fn turn(&self) {
+    fn turn(&self, bound: TurnBound) {
         {
             let Ok(mut slot) = self.slot.try_lock() else { return };
             let Some(serving) = slot.as_deref_mut() else { return };
@@ -267,7 +286,7 @@ impl Drive {
             }
             let (runtime, span) = (serving.runtime.clone(), serving.span.clone());
             let (_runtime, _span) = (runtime.enter(), span.enter());
-            if let Poll::Ready(ended) = self.poll_serving(serving, READER_TURN_BYTES) {
+            if let Poll::Ready(ended) = self.poll_serving(serving, bound) {
                 serving.ended = Some(ended);
                 self.release();
                 self.relay.task.wake();

@@ -88,14 +88,16 @@ impl Connection {
         self.totals.count(true, message.len());
         self.telemetry.message_received.record(message.len() as f64);
         self.record_message(Direction::In, &message);
-        if let Message::Text(text) = &message
-            && !self.pending.is_empty()
+        if !self.pending.is_empty()
+            && let Message::Text(text) = &message
             && self.resolve(text.as_str())
         {
             return;
         }
+        // Whether an answer is awaited matters only once the count bound is reached.
+        let Err(message) = self.delivery.message(message) else { return };
         let awaiting = self.awaiting();
-        if self.delivery.message(message, awaiting) {
+        if self.delivery.message_at_bound(message, awaiting) {
             self.telemetry.backpressure.increment(1);
         }
     }

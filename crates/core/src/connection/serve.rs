@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::{
 
 use super::{
     command::Command,
+    drive::TurnBound,
     outbox::Outgoing,
     task::{Connection, Ended, Phase, Teardown},
 };
@@ -38,21 +39,26 @@ impl Connection {
     /// Serves `ws` until it is closed or lost: one turn of the work, by the task or a reader
     /// (see [`Drive`](super::drive::Drive)).
     ///
-    /// A turn ends after at most [`MAX_BATCH`] passes, or once `max_bytes` of data were read
-    /// (a reader's turn: it hands them out while they are still in its cache).
+    /// A turn ends after at most [`MAX_BATCH`] passes, or at the pass that reached `bound`
+    /// (a reader's turn: it hands the events out while they are still in its cache).
     pub(super) fn poll_serve(
         &mut self,
         cx: &mut Context<'_>,
         ws: &mut WsStream,
-        max_bytes: u64,
+        bound: TurnBound,
     ) -> Poll<Ended> {
-        let until = self.totals.bytes_in.saturating_add(max_bytes);
+        let until = self.totals.bytes_in.saturating_add(bound.bytes);
         for _ in 0..MAX_BATCH {
-            let pass = self.pass(cx, ws);
+            let frames = MAX_BATCH.min(bound.events.saturating_sub(self.delivery.waiting()));
+            let pass = self.pass(cx, ws, frames);
             // What this pass delivered goes into the inbox in one step.
             self.delivery.stage();
             match pass {
-                Pass::Worked if self.totals.bytes_in >= until => break,
+                Pass::Worked
+                    if self.totals.bytes_in >= until || self.delivery.waiting() >= bound.events =>
+                {
+                    break;
+                }
                 Pass::Worked => {}
                 Pass::Idle => {
                     self.end_turn();
@@ -81,7 +87,7 @@ impl Connection {
     /// writer arms. Every source is polled until it has nothing more (so it has registered the
     /// waker) unless a bound stopped it or one source's work gave another something to do —
     /// then another pass follows.
-    fn pass(&mut self, cx: &mut Context<'_>, ws: &mut WsStream) -> Pass {
+    fn pass(&mut self, cx: &mut Context<'_>, ws: &mut WsStream, frames: usize) -> Pass {
         self.poll_close_request(cx);
         let commands_held_back = self.poll_commands(cx);
         let mut again = match self.poll_session(cx) {
@@ -92,7 +98,7 @@ impl Connection {
         if self.delivery.is_paused() {
             self.delivery.poll_room(cx, self.awaiting());
         }
-        again |= match self.read_frames(cx, ws) {
+        again |= match self.read_frames(cx, ws, frames) {
             Ok(capped) => capped,
             Err(ended) => return Pass::Ended(ended),
         };
@@ -196,10 +202,15 @@ impl Connection {
         }
     }
 
-    /// Reads what the socket has, up to a batch, while the inbox takes it; `true` when the
-    /// batch bound stopped it (more may be readable).
-    fn read_frames(&mut self, cx: &mut Context<'_>, ws: &mut WsStream) -> Result<bool, Ended> {
-        for _ in 0..MAX_BATCH {
+    /// Reads what the socket has, up to `frames` frames, while the inbox takes it; `true` when
+    /// that bound stopped it (more may be readable).
+    fn read_frames(
+        &mut self,
+        cx: &mut Context<'_>,
+        ws: &mut WsStream,
+        frames: usize,
+    ) -> Result<bool, Ended> {
+        for _ in 0..frames {
             if self.delivery.is_paused() {
                 return Ok(false);
             }

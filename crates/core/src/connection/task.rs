@@ -419,15 +419,22 @@ impl Connection {
         }
     }
 
-    /// Records a data message, copying its payload only when recording is on.
+    /// Records a data message, copying its payload only when recording is on (the check is
+    /// inlined into every message's path, the copy is not).
+    #[inline]
     pub(super) fn record_message(&self, dir: Direction, message: &Message) {
         if self.recorder.is_some() {
-            let payload = match message {
-                Message::Text(text) => Payload::Text(text.as_str().to_owned()),
-                Message::Binary(bytes) => Payload::Binary(bytes.to_vec()),
-            };
-            self.record(dir, payload);
+            self.record_copy(dir, message);
         }
+    }
+
+    #[inline(never)]
+    fn record_copy(&self, dir: Direction, message: &Message) {
+        let payload = match message {
+            Message::Text(text) => Payload::Text(text.as_str().to_owned()),
+            Message::Binary(bytes) => Payload::Binary(bytes.to_vec()),
+        };
+        self.record(dir, payload);
     }
 
     /// Copies the task's gauges to the monitors handles read.
