@@ -794,7 +794,13 @@ impl Client {
 
     async fn command(&self, command: Command) -> Result<()> {
         let sent = self.inner.shared.commands.send(command).await;
-        sent.map_err(|_| Error::NotConnected(self.get_state()))
+        sent.map_err(|_| Error::NotConnected(self.get_state()))?;
+        // With a message handler every event (even a pass's rare lifecycle one) is delivered
+        // on the connection task: the task writes too.
+        if self.inner.shared.inbox.is_some() {
+            self.inner.shared.drive.write_now();
+        }
+        Ok(())
     }
 }
 

@@ -240,3 +240,31 @@ fn a_reader_outside_any_runtime_reads_everything_and_sees_the_close() {
         "{rest:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_goes_out_from_the_callers_thread_while_the_connection_task_cannot_run() {
+    let server = MockServer::start().await.unwrap();
+    let url = server.url();
+    let (hand_over, handed) = tokio::sync::oneshot::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    // The connection's runtime runs on a thread of its own, which then stops driving it: the
+    // connection task cannot be scheduled until that thread is released.
+    let home = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let client = runtime.block_on(async {
+            let client = Client::connect(&url, Config::default()).await.unwrap();
+            // Answered: the task is serving the socket.
+            assert_answered(&client).await;
+            client
+        });
+        hand_over.send(client.clone()).expect("the test waits");
+        released.recv_timeout(support::WAIT * 2).expect("released");
+        runtime.block_on(within(client.close())).unwrap();
+    });
+    let client = within(handed).await.expect("connected");
+    within(client.send_message("written by the caller")).await.unwrap();
+    let sent = server.assert_message_sent("written by the caller", support::WAIT).await;
+    release.send(()).unwrap();
+    home.join().expect("the connection closed once its runtime ran again");
+    sent.expect("the caller wrote its message itself");
+}

@@ -58,6 +58,10 @@ impl TurnBound {
     /// The task's turns: only the number of passes bounds them.
     const TASK: Self = Self { bytes: u64::MAX, events: usize::MAX };
 
+    /// A caller's turn after it queued a command: one pass that writes it and reads nothing
+    /// (the task, woken by the command, reads).
+    const SENDER: Self = Self { bytes: 0, events: 0 };
+
     /// A reader's turn, for a reader taking up to `limit` events: it stops once there is as
     /// much as it takes, so it takes the whole batch at once and hands it out while it is
     /// still in its cache.
@@ -276,7 +280,16 @@ impl Drive {
         self.turn(TurnBound::reader(limit));
     }
 
-    /// A reader's turn, when the slot is free.
+    /// A caller queued a command: when nobody is working on the socket it does the turn that
+    /// writes it, on its own thread, instead of waiting for the task to be scheduled. A reader
+    /// holding the work is left to do it (it was woken if it waits).
+    pub(crate) fn write_now(&self) {
+        if self.relay.flags.load(Ordering::Acquire) & CLAIMED == 0 {
+            self.turn(TurnBound::SENDER);
+        }
+    }
+
+    /// A reader's (or a sender's) turn, when the slot is free.
     fn turn(&self, bound: TurnBound) {
         {
             let Ok(mut slot) = self.slot.try_lock() else { return };
