@@ -73,7 +73,7 @@
 //!
 //! ## Transport
 //!
-//! tokio + tokio-tungstenite, `TCP_NODELAY` on, a 1 KiB read buffer per connection and 64 KiB
+//! tokio + tokio-tungstenite, `TCP_NODELAY` on, a 2 KiB read buffer per connection and 64 KiB
 //! read-ahead chunks while a burst lasts (see
 //! [`Config::read_buffer_size`]), rustls with the `ring` provider chosen explicitly and the
 //! Mozilla roots by default ([`TlsConfig`]).
