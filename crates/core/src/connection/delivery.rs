@@ -157,14 +157,21 @@ impl InboxWriter {
         self.shared.inbox.as_ref().expect("an inbox delivery has an inbox")
     }
 
+    /// The count and bytes charged against the bounds: the inbox as this batch found it, plus
+    /// the batch.
+    #[inline]
+    fn charged(&mut self) -> (usize, usize) {
+        let (len, bytes) = *self
+            .seen
+            .get_or_insert_with(|| self.shared.inbox.as_ref().map_or((0, 0), Inbox::load));
+        (len + self.batch.len(), bytes + self.batch_cost)
+    }
+
     /// Adds a data message to the batch if it fits within both bounds; hands it back if not.
     #[inline]
     fn admit_within(&mut self, message: Message) -> Result<(), Message> {
         let cost = message_cost(&message);
-        let (len, bytes) = *self
-            .seen
-            .get_or_insert_with(|| self.shared.inbox.as_ref().map_or((0, 0), Inbox::load));
-        let charged = (len + self.batch.len(), bytes + self.batch_cost);
+        let charged = self.charged();
         if !self.inbox().fits(charged, cost, false) {
             return Err(message);
         }
@@ -177,10 +184,7 @@ impl InboxWriter {
     /// reader can make room) if not. `true` when it was admitted.
     fn admit(&mut self, delivered: Delivered, overflow: bool) -> bool {
         let cost = delivered.cost();
-        let (len, bytes) = *self
-            .seen
-            .get_or_insert_with(|| self.shared.inbox.as_ref().map_or((0, 0), Inbox::load));
-        let charged = (len + self.batch.len(), bytes + self.batch_cost);
+        let charged = self.charged();
         if self.inbox().fits(charged, cost, overflow) {
             self.batch_cost += cost;
             self.batch.push(delivered);
