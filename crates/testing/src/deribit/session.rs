@@ -132,14 +132,18 @@ impl Session {
                     None => std::future::pending().await,
                 }
             };
+            // What the requests already read produced (answers, a logout's close) goes out
+            // before the next frame is read, as a server that handles requests in order does:
+            // a close frame right behind `private/logout` finds the logout done.
             let step = tokio::select! {
-                frame = self.ws.next() => self.on_frame(frame),
+                biased;
                 outgoing = self.outbox.recv() => match outgoing {
                     Some(Outgoing::Frame(frame)) => Step::Write(frame),
                     Some(Outgoing::Close(reason)) => Step::End(reason),
                     // The simulator is gone.
                     None => Step::End(CloseReason::Stopped),
                 },
+                frame = self.ws.next() => self.on_frame(frame),
                 () = timer => self.on_timer(),
             };
             match step {
