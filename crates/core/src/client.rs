@@ -599,8 +599,7 @@ impl Client {
     /// has ended and every event was read (or events go to a handler).
     #[inline(never)]
     fn refill(&self, cx: &mut Context<'_>, taken: &mut VecDeque<Delivered>) -> Poll<bool> {
-        let Some(inbox) = self.inner.shared.inbox.as_ref() else { return Poll::Ready(false) };
-        let taking = self.inner.shared.drive.poll_take(inbox, cx, taken, RECV_BATCH);
+        let taking = self.inner.shared.poll_take(cx, taken, RECV_BATCH);
         Poll::Ready(std::task::ready!(taking) > 0)
     }
 

@@ -119,12 +119,10 @@ impl Events {
     }
 
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        if self.taken.is_empty() {
-            let Some(inbox) = &self.shared.inbox else { return Poll::Ready(None) };
-            let taking = self.shared.drive.poll_take(inbox, cx, &mut self.taken, REFILL);
-            if std::task::ready!(taking) == 0 {
-                return Poll::Ready(None);
-            }
+        if self.taken.is_empty()
+            && std::task::ready!(self.shared.poll_take(cx, &mut self.taken, REFILL)) == 0
+        {
+            return Poll::Ready(None);
         }
         Poll::Ready(self.taken.pop_front().map(Delivered::into_event))
     }
@@ -141,8 +139,7 @@ impl Events {
             buf.extend(self.taken.drain(..take).map(Delivered::into_event));
             return Poll::Ready(take);
         }
-        let Some(inbox) = &self.shared.inbox else { return Poll::Ready(0) };
-        self.shared.drive.poll_take(inbox, cx, &mut Converting(buf), limit)
+        self.shared.poll_take(cx, &mut Converting(buf), limit)
     }
 }
 

@@ -19,7 +19,7 @@ use crate::{
     connection::CommandQueue,
     event::Ending,
     heartbeat::HeartbeatHealth,
-    inbox::Inbox,
+    inbox::{Inbox, Take},
     rpc::RequestId,
     state::{ConnectionState, StateCell},
     subscription::SubscriptionId,
@@ -213,6 +213,21 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// A reader's take of up to `limit` events from the inbox (see
+    /// [`Drive::poll_take`](crate::connection::Drive::poll_take)); `Ready(0)` once the inbox
+    /// is closed and empty, or at once when events go to a message handler.
+    pub(crate) fn poll_take(
+        &self,
+        cx: &mut Context<'_>,
+        into: &mut impl Take,
+        limit: usize,
+    ) -> Poll<usize> {
+        match &self.inbox {
+            Some(inbox) => self.drive.poll_take(inbox, cx, into, limit),
+            None => Poll::Ready(0),
+        }
+    }
+
     pub(crate) fn new(config: &Config) -> Self {
         let inbox = config
             .message_handler

@@ -15,6 +15,9 @@
 //!   no turn done — a reader that stopped reading, or reads too slowly — it takes the work
 //!   back. Replies, heartbeats and commands therefore wait at most about two ticks for a reader
 //!   that does not keep up, and an idle connection's claim lapses within two ticks.
+//! - A caller that has just queued a command, when nobody holds the work or the slot, does one
+//!   pass that writes it and reads nothing ([`Drive::write_now`]); the task, woken by the
+//!   command, reads.
 
 use std::{
     pin::Pin,
