@@ -81,6 +81,13 @@ impl Take for VecDeque<Delivered> {
     }
 }
 
+/// What one take moved: how many events, and the bytes they were charged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Taken {
+    pub(crate) events: usize,
+    pub(crate) bytes: usize,
+}
+
 /// The queue between the connection task and the readers, with its bounds.
 #[derive(Debug)]
 pub(crate) struct Inbox {
@@ -165,19 +172,19 @@ impl Inbox {
         readers.into_iter().for_each(Waker::wake);
     }
 
-    /// Moves up to `limit` events to the back of `into`; `Ready(0)` once the inbox is closed
-    /// and empty. Registers the reader to be woken when nothing is there yet.
+    /// Moves up to `limit` events to the back of `into`; `Ready` with no events once the
+    /// inbox is closed and empty. Registers the reader to be woken when nothing is there yet.
     pub(crate) fn poll_take(
         &self,
         cx: &mut Context<'_>,
         into: &mut impl Take,
         limit: usize,
-    ) -> Poll<usize> {
+    ) -> Poll<Taken> {
         let mut queue = self.lock();
         let take = queue.events.len().min(limit.max(1));
         if take == 0 {
             if queue.closed {
-                return Poll::Ready(0);
+                return Poll::Ready(Taken::default());
             }
             if !queue.readers.iter().any(|reader| reader.will_wake(cx.waker())) {
                 queue.readers.push(cx.waker().clone());
@@ -198,7 +205,7 @@ impl Inbox {
         // Whoever else waits gets a turn at what is left.
         readers.into_iter().for_each(Waker::wake);
         self.release(take, cost);
-        Poll::Ready(take)
+        Poll::Ready(Taken { events: take, bytes: cost })
     }
 
     /// Returns events a reader took but never handed out to the front of the queue, in order,
@@ -301,11 +308,11 @@ mod tests {
         inbox.push(&mut batch, 10 + 20 + 30 + 3 * INBOX_ENTRY_BYTES, true);
         assert_eq!(woken.0.load(Ordering::SeqCst), 1, "one wake-up for the batch");
         assert_eq!(inbox.load(), (3, 60 + 3 * INBOX_ENTRY_BYTES));
-        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2), Poll::Ready(2));
+        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2).map(|taken| taken.events), Poll::Ready(2));
         assert_eq!(inbox.load(), (1, 30 + INBOX_ENTRY_BYTES));
-        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2), Poll::Ready(1));
+        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2).map(|taken| taken.events), Poll::Ready(1));
         inbox.close();
-        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2), Poll::Ready(0));
+        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2).map(|taken| taken.events), Poll::Ready(0));
         assert_eq!(out.len(), 3);
     }
 
@@ -325,14 +332,20 @@ mod tests {
         // Part of it (moved), then all that is left into an empty buffer (swapped), then back
         // and out again into a buffer that holds some already (moved).
         let mut out = VecDeque::new();
-        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2), Poll::Ready(2));
+        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2).map(|taken| taken.events), Poll::Ready(2));
         assert_eq!(inbox.load(), (3, cost(&[3, 4, 5])));
         let mut rest = VecDeque::new();
-        assert_eq!(inbox.poll_take(&mut cx, &mut rest, 10), Poll::Ready(3));
+        assert_eq!(
+            inbox.poll_take(&mut cx, &mut rest, 10).map(|taken| taken.events),
+            Poll::Ready(3)
+        );
         assert_eq!(inbox.load(), (0, 0));
         inbox.put_back(rest);
         assert_eq!(inbox.load(), (3, cost(&[3, 4, 5])));
-        assert_eq!(inbox.poll_take(&mut cx, &mut out, 10), Poll::Ready(3));
+        assert_eq!(
+            inbox.poll_take(&mut cx, &mut out, 10).map(|taken| taken.events),
+            Poll::Ready(3)
+        );
         assert_eq!(inbox.load(), (0, 0), "every charge is given back");
         let sizes: Vec<usize> = out.iter().map(|d| d.cost() - INBOX_ENTRY_BYTES).collect();
         assert_eq!(sizes, [1, 2, 3, 4, 5], "in order, each once");

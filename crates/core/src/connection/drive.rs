@@ -6,11 +6,13 @@
 //! one waker, the [`Relay`], which decides who does the next turn of work:
 //!
 //! - By default the task: a wake goes to it, exactly as if it owned the socket alone.
-//! - A busy reader ([`Client::recv`](crate::Client::recv), [`Events`](crate::Events)) that has
-//!   run out of events *claims* the work: it polls the connection on its own thread, and wakes
-//!   go to it while it waits for events (to nobody while it is handing events out: it does a
-//!   turn as soon as it runs out). A flood is then parsed on the thread that consumes it, with
-//!   no hand-off between threads, instead of on a third thread competing for the cores.
+//! - A busy reader ([`Client::recv`](crate::Client::recv), [`Events`](crate::Events)) — one
+//!   whose last take brought many events, or many bytes — that has run out of events *claims*
+//!   the work: it polls the connection on its own thread, and wakes go to it while it waits for
+//!   events (to nobody while it is handing events out: it does a turn as soon as it runs out).
+//!   A flood is then parsed on the thread that consumes it, with no hand-off between threads,
+//!   instead of on a third thread competing for the cores. A claim made while the task is in
+//!   a turn waits for that turn to end (the task wakes the reader), it does not spin.
 //! - The task watches a claim: when a whole tick ([`WATCH_TICK`]) passes with work waiting and
 //!   no turn done — a reader that stopped reading, or reads too slowly — it takes the work
 //!   back. Replies, heartbeats and commands therefore wait at most about two ticks for a reader
@@ -34,16 +36,21 @@ use tokio::time::{Instant, Sleep};
 
 use super::task::{Connection, Ended};
 use crate::{
-    inbox::{Inbox, Take},
+    inbox::{Inbox, Take, Taken},
     transport::WsStream,
 };
 
 /// How often the task checks that a reader holding the work keeps doing it.
 pub(crate) const WATCH_TICK: Duration = Duration::from_millis(1);
 
-/// A reader claims the work once a take of its brought at least this many events: a reader
-/// that keeps up with a trickle has nothing to gain, a busy one does.
+/// A reader claims the work once a take of its brought at least this many events, or
+/// [`CLAIM_AFTER_BYTES`]: a reader that keeps up with a trickle has nothing to gain, a busy
+/// one does.
 pub(crate) const CLAIM_AFTER: usize = 16;
+
+/// A take of this many bytes shows a busy reader too, however few the messages: a flood of
+/// large messages arrives a few frames per wake-up.
+pub(crate) const CLAIM_AFTER_BYTES: usize = 32 << 10;
 
 /// The data a reader's turn reads at most: it hands them out while they are still in its
 /// cache (a turn of large messages that filled the inbox's byte bound would not be).
@@ -114,7 +121,10 @@ pub(crate) struct Drive {
     /// Turns begun, by anyone: the watch compares it tick to tick.
     turns: AtomicU64,
     /// Set by the task before it tries the slot: a reader that held it wakes the task after.
-    missed: AtomicBool,
+    task_missed: AtomicBool,
+    /// Set by a reader that has work to do but found the task doing a turn: the task wakes it
+    /// after, instead of the reader spinning on the slot meanwhile.
+    reader_missed: AtomicBool,
     /// Whether the readers' last take brought at least [`CLAIM_AFTER`] events.
     busy: AtomicBool,
 }
@@ -128,7 +138,8 @@ impl Default for Drive {
             relay,
             waker,
             turns: AtomicU64::new(0),
-            missed: AtomicBool::new(false),
+            task_missed: AtomicBool::new(false),
+            reader_missed: AtomicBool::new(false),
             busy: AtomicBool::new(false),
         }
     }
@@ -190,21 +201,40 @@ impl Drive {
             return Poll::Pending;
         }
         watch.timer = None;
-        self.missed.store(true, Ordering::Relaxed);
+        self.task_missed.store(true, Ordering::Relaxed);
         // Pairs with the fence in `turn`: either this try sees the slot free, or the reader
-        // that holds it sees `missed`.
+        // that holds it sees `task_missed`.
         fence(Ordering::SeqCst);
-        let mut slot = match self.slot.try_lock() {
-            Ok(slot) => slot,
-            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            Err(TryLockError::WouldBlock) => return Poll::Pending,
-        };
-        self.missed.store(false, Ordering::Relaxed);
+        let Some(mut slot) = self.try_slot() else { return Poll::Pending };
+        self.task_missed.store(false, Ordering::Relaxed);
         let serving = slot.as_deref_mut().expect("the task lent the connection");
         if let Some(ended) = serving.ended.take() {
             return Poll::Ready(ended);
         }
-        self.poll_serving(serving, TurnBound::TASK)
+        let turn = self.poll_serving(serving, TurnBound::TASK);
+        drop(slot);
+        self.task_turn_done();
+        turn
+    }
+
+    /// The task let go of the slot: a reader that found it at work is woken to take over.
+    fn task_turn_done(&self) {
+        // Pairs with the fence in `wait`: either the reader's try sees the slot free, or this
+        // sees `reader_missed`.
+        fence(Ordering::SeqCst);
+        if self.reader_missed.swap(false, Ordering::Relaxed) {
+            self.relay.reader.wake();
+        }
+    }
+
+    /// The slot, unless someone is working on it (a panic while it was held does not lock
+    /// the connection away: it is still whole between passes).
+    fn try_slot(&self) -> Option<MutexGuard<'_, Option<Box<Serving>>>> {
+        match self.slot.try_lock() {
+            Ok(slot) => Some(slot),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
     }
 
     /// `true` while the reader holding the work keeps doing it (the timer armed); `false` once
@@ -252,7 +282,7 @@ impl Drive {
         match inbox.poll_take(cx, into, limit) {
             Poll::Ready(taken) => {
                 self.got(taken);
-                Poll::Ready(taken)
+                Poll::Ready(taken.events)
             }
             Poll::Pending => {
                 if !self.wait(cx) {
@@ -295,7 +325,7 @@ impl Drive {
     /// A reader's (or a sender's) turn, when the slot is free.
     fn turn(&self, bound: TurnBound) {
         {
-            let Ok(mut slot) = self.slot.try_lock() else { return };
+            let Some(mut slot) = self.try_slot() else { return };
             let Some(serving) = slot.as_deref_mut() else { return };
             if serving.ended.is_some() {
                 return;
@@ -309,29 +339,40 @@ impl Drive {
             }
         }
         fence(Ordering::SeqCst);
-        if self.missed.swap(false, Ordering::Relaxed) {
+        if self.task_missed.swap(false, Ordering::Relaxed) {
             self.relay.task.wake();
         }
     }
 
     /// A reader found no events and will wait: wakes reach it while it holds the work. `false`
-    /// when work came in since its turn.
+    /// when work came in since its turn and the slot is free to do it.
     fn wait(&self, cx: &Context<'_>) -> bool {
         if self.relay.flags.load(Ordering::Acquire) & CLAIMED == 0 {
             return true;
         }
         self.relay.reader.register(cx.waker());
         let before = self.relay.flags.fetch_or(WAITING, Ordering::AcqRel);
-        before & WORK == 0
+        if before & WORK == 0 {
+            return true;
+        }
+        // The work may wait only because the task is doing a turn (it began before the
+        // claim): then the task wakes this reader when it is done.
+        self.reader_missed.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        if self.try_slot().is_none() {
+            return true;
+        }
+        self.reader_missed.store(false, Ordering::Relaxed);
+        false
     }
 
-    /// A reader took `taken` events: wakes no longer go to it until it runs out and waits
-    /// again, and whether it counts as busy is noted.
-    fn got(&self, taken: usize) {
+    /// A reader took events: wakes no longer go to it until it runs out and waits again, and
+    /// whether it counts as busy is noted.
+    fn got(&self, taken: Taken) {
         if self.relay.flags.load(Ordering::Relaxed) & WAITING != 0 {
             self.relay.flags.fetch_and(!WAITING, Ordering::AcqRel);
         }
-        let busy = taken >= CLAIM_AFTER;
+        let busy = taken.events >= CLAIM_AFTER || taken.bytes >= CLAIM_AFTER_BYTES;
         if self.busy.load(Ordering::Relaxed) != busy {
             self.busy.store(busy, Ordering::Relaxed);
         }
@@ -351,5 +392,58 @@ impl Drop for Lent<'_> {
         self.0.release();
         let serving = self.0.lock().take();
         drop(serving);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn claimed_with_work() -> Drive {
+        let drive = Drive::default();
+        drive.relay.flags.store(CLAIMED | WORK, Ordering::Release);
+        drive
+    }
+
+    #[test]
+    fn a_reader_that_finds_the_task_at_work_sleeps_until_the_task_wakes_it() {
+        let drive = claimed_with_work();
+        let woken = Arc::new(Count::default());
+        let waker = Waker::from(Arc::clone(&woken));
+        let cx = Context::from_waker(&waker);
+        // The task is in a turn that began before the claim.
+        let held = drive.slot.lock().unwrap();
+        assert!(drive.wait(&cx), "a reader sleeps while the task works, it does not spin");
+        drop(held);
+        drive.task_turn_done();
+        assert_eq!(woken.0.load(Ordering::SeqCst), 1, "the task wakes it when done");
+        // Work waiting and the slot free: the reader looks again at once.
+        assert!(!drive.wait(&cx));
+        drive.task_turn_done();
+        assert_eq!(woken.0.load(Ordering::SeqCst), 1, "no wake for a reader that did not miss");
+    }
+
+    #[test]
+    fn a_reader_counts_as_busy_by_events_or_by_bytes() {
+        let drive = Drive::default();
+        let busy_after = |events, bytes| {
+            drive.got(Taken { events, bytes });
+            drive.busy.load(Ordering::Relaxed)
+        };
+        assert!(!busy_after(1, 200), "a trickle");
+        assert!(busy_after(CLAIM_AFTER, CLAIM_AFTER * 100), "a batch of small messages");
+        assert!(!busy_after(CLAIM_AFTER - 1, 1 << 10));
+        assert!(busy_after(2, CLAIM_AFTER_BYTES), "two large messages");
     }
 }

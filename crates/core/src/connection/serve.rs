@@ -25,6 +25,14 @@ use crate::{error::Error, event::DisconnectReason, transport::WsStream};
 /// Most frames read, or passes made, before the task yields to the runtime.
 const MAX_BATCH: usize = 64;
 
+/// Where one pass's reading stops: after `frames` frames, or once the connection's inbound
+/// byte total reaches `until`.
+#[derive(Debug, Clone, Copy)]
+struct ReadBound {
+    frames: usize,
+    until: u64,
+}
+
 /// What one pass over the sources found.
 enum Pass {
     /// A source stopped at a bound, or gave another work: another pass follows.
@@ -50,7 +58,7 @@ impl Connection {
         let until = self.totals.bytes_in.saturating_add(bound.bytes);
         for _ in 0..MAX_BATCH {
             let frames = MAX_BATCH.min(bound.events.saturating_sub(self.delivery.waiting()));
-            let pass = self.pass(cx, ws, frames);
+            let pass = self.pass(cx, ws, ReadBound { frames, until });
             // What this pass delivered goes into the inbox in one step.
             self.delivery.stage();
             match pass {
@@ -87,7 +95,7 @@ impl Connection {
     /// writer arms. Every source is polled until it has nothing more (so it has registered the
     /// waker) unless a bound stopped it or one source's work gave another something to do —
     /// then another pass follows.
-    fn pass(&mut self, cx: &mut Context<'_>, ws: &mut WsStream, frames: usize) -> Pass {
+    fn pass(&mut self, cx: &mut Context<'_>, ws: &mut WsStream, read: ReadBound) -> Pass {
         self.poll_close_request(cx);
         let commands_held_back = self.poll_commands(cx);
         let mut again = match self.poll_session(cx) {
@@ -98,7 +106,7 @@ impl Connection {
         if self.delivery.is_paused() {
             self.delivery.poll_room(cx, self.awaiting());
         }
-        again |= match self.read_frames(cx, ws, frames) {
+        again |= match self.read_frames(cx, ws, read) {
             Ok(capped) => capped,
             Err(ended) => return Pass::Ended(ended),
         };
@@ -202,17 +210,20 @@ impl Connection {
         }
     }
 
-    /// Reads what the socket has, up to `frames` frames, while the inbox takes it; `true` when
-    /// that bound stopped it (more may be readable).
+    /// Reads what the socket has, within `bound`, while the inbox takes it; `true` when the
+    /// bound stopped it (more may be readable).
     fn read_frames(
         &mut self,
         cx: &mut Context<'_>,
         ws: &mut WsStream,
-        frames: usize,
+        bound: ReadBound,
     ) -> Result<bool, Ended> {
-        for _ in 0..frames {
+        for _ in 0..bound.frames {
             if self.delivery.is_paused() {
                 return Ok(false);
+            }
+            if self.totals.bytes_in >= bound.until {
+                return Ok(true);
             }
             let Poll::Ready(frame) = ws.poll_next_unpin(cx) else { return Ok(false) };
             if let Some(ended) = self.on_frame(frame) {
