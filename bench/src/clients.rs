@@ -50,9 +50,18 @@ impl Contender {
     }
 }
 
-/// `contenders` turned left by `round`, so that each goes first in turn.
+/// Rounds the peers take part in: their samples are long (Python's 64 B flood about 13 s), and
+/// their ratios are far from their targets; zen and raw, whose ratios are close to theirs, take
+/// a sample in every round.
+pub(crate) const PEER_ROUNDS: usize = 3;
+
+/// Who takes a sample in round `round` (numbered from 0): `contenders` without the peers after
+/// [`PEER_ROUNDS`], turned left by `round`, so that each goes first in turn.
 pub(crate) fn rotated(contenders: &[Contender], round: usize) -> Vec<Contender> {
     let mut order = contenders.to_vec();
+    if round >= PEER_ROUNDS {
+        order.retain(|who| !Contender::PEERS.contains(who));
+    }
     if !order.is_empty() {
         let turn = round % order.len();
         order.rotate_left(turn);
@@ -136,7 +145,11 @@ mod tests {
         let all = [Contender::Zen, Contender::Raw, Contender::Node];
         assert_eq!(rotated(&all, 0), all);
         assert_eq!(rotated(&all, 1), [Contender::Raw, Contender::Node, Contender::Zen]);
-        assert_eq!(rotated(&all, 3), all);
+        assert_eq!(rotated(&all, 2), [Contender::Node, Contender::Zen, Contender::Raw]);
+        // After the peers' rounds, zen and raw alone, still taking turns to go first.
+        assert_eq!(rotated(&all, PEER_ROUNDS), [Contender::Raw, Contender::Zen]);
+        assert_eq!(rotated(&all, PEER_ROUNDS + 1), [Contender::Zen, Contender::Raw]);
+        assert_eq!(rotated(&Contender::ALL, PEER_ROUNDS - 1).len(), 5);
         assert!(rotated(&[], 1).is_empty());
     }
 }

@@ -41,8 +41,9 @@ use std::{
 
 use anyhow::{Context, bail};
 
-/// Samples per measurement; the table shows their median.
-const REPEATS: usize = 3;
+/// Samples per measurement (the peers take [`clients::PEER_ROUNDS`]); the table shows their
+/// median.
+const REPEATS: usize = 5;
 /// `--quick` divides every message, request and send count by this.
 const QUICK_DIVISOR: usize = 10;
 
@@ -137,11 +138,12 @@ fn bench(options: &Options) -> anyhow::Result<()> {
 
     let rows = report::rows(&results);
     let heading = format!(
-        "zen-websocket bench{}, {}: {} cores, median of {} samples",
+        "zen-websocket bench{}, {}: {} cores, median of {} samples ({} for the peers)",
         if options.quick { " --quick" } else { "" },
         record::now(),
         setup.nproc,
-        setup.repeats
+        setup.repeats,
+        clients::PEER_ROUNDS.min(setup.repeats)
     );
     report::print(&rows, &heading, &notes(&setup));
     let path = out_dir.join("results.json");

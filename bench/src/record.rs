@@ -55,6 +55,7 @@ pub(crate) fn write(
         },
         "runtime": setup.runtime,
         "repeats": setup.repeats,
+        "peer_repeats": crate::clients::PEER_ROUNDS.min(setup.repeats),
         "quick": setup.quick,
         "only": setup.only,
         "peers": setup.peers,
