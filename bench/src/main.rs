@@ -14,6 +14,7 @@
 //! | `serve --ca PATH` | the idle server for the memory rows (a child process) |
 //! | `idle --client zen\|raw --scheme ws\|wss --count N --port P --ca PATH` | one memory row's measuring process (a child process) |
 //! | `profile zen\|zen-handler\|zen-recv-many\|raw [--count N] [--size BYTES] [--multi-thread]` | one client's flood against the flood server, alone in the process (on one thread unless `--multi-thread`): for comparing costs per message and for `perf` |
+//! | `profile-rtt zen\|raw [--count N]` | one client's round trips (5,000 after 500 warm-up by default) against the echo server on the bench's runtime, alone in the process: prints p50 and p99 |
 
 mod balanced;
 mod clients;
@@ -96,6 +97,7 @@ fn main() -> ExitCode {
             option(rest, "--ca").and_then(|ca| serve::run(Path::new(ca)))
         }
         Some((command, rest)) if command == "profile" => flood::profile(rest),
+        Some((command, rest)) if command == "profile-rtt" => rtt::profile(rest),
         Some((command, rest)) if command == "idle" => {
             idle::IdleArgs::parse(rest).and_then(|args| idle::run(&args))
         }

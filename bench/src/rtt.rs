@@ -86,6 +86,37 @@ pub(crate) async fn run(
     Ok(RttResult { warmup, requests, samples })
 }
 
+/// `profile-rtt CLIENT [--count N]`: one client's round trips (`N` after a tenth as many
+/// warm-up requests; 5,000 by default) against the echo server, on the bench's multi-thread
+/// runtime (the client on the calling thread, as in the rtt rows), alone in the process: for
+/// `perf` and for comparing two builds. Prints p50 and p99.
+///
+/// # Errors
+///
+/// An unknown client or option, or a failed round trip.
+pub(crate) fn profile(args: &[String]) -> anyhow::Result<()> {
+    let (client, rest) = args.split_first().context("profile-rtt needs a client")?;
+    let requests = match rest {
+        [] => REQUESTS,
+        [flag, count] if flag == "--count" => count.parse().context("--count")?,
+        other => bail!("profile-rtt takes [--count N], not `{}`", other.join(" ")),
+    };
+    let warmup = requests / 10;
+    let runtime = crate::runtime()?;
+    let sample = runtime.block_on(async {
+        let (port, server) = servers::spawn_echo(&Handle::current())?;
+        let sample = match client.as_str() {
+            "zen" => Box::pin(zen(port, warmup, requests)).await,
+            "raw" => raw(port, warmup, requests).await,
+            other => Err(anyhow::anyhow!("unknown client `{other}`: zen or raw")),
+        };
+        server.abort();
+        sample
+    })?;
+    println!("{client}: p50 {:.1} µs p99 {:.1} µs", sample.p50_us, sample.p99_us);
+    Ok(())
+}
+
 /// The parameters of request number `seq`.
 fn params(seq: usize) -> Value {
     json!({"instrument_name": "BTC-PERPETUAL", "depth": 10, "seq": seq})

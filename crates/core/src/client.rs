@@ -792,13 +792,13 @@ impl Client {
     }
 
     async fn command(&self, command: Command) -> Result<()> {
-        let sent = self.inner.shared.commands.send(command).await;
+        let shared = &self.inner.shared;
+        // The caller writes its command itself when it can; with a message handler every event
+        // (even a pass's rare lifecycle one) is delivered on the connection task: the task
+        // writes too.
+        let write_now = || shared.inbox.is_some() && shared.drive.write_now();
+        let sent = shared.commands.send(command, write_now).await;
         sent.map_err(|_| Error::NotConnected(self.get_state()))?;
-        // With a message handler every event (even a pass's rare lifecycle one) is delivered
-        // on the connection task: the task writes too.
-        if self.inner.shared.inbox.is_some() {
-            self.inner.shared.drive.write_now();
-        }
         Ok(())
     }
 }

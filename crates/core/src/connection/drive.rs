@@ -18,8 +18,8 @@
 //!   back. Replies, heartbeats and commands therefore wait at most about two ticks for a reader
 //!   that does not keep up, and an idle connection's claim lapses within two ticks.
 //! - A caller that has just queued a command, when nobody holds the work or the slot, does one
-//!   pass that writes it and reads nothing ([`Drive::write_now`]); the task, woken by the
-//!   command, reads.
+//!   pass that writes it and reads nothing ([`Drive::write_now`]); the task is then not woken
+//!   for the command (what the pass left to do wakes it, as the socket wakes it to read).
 
 use std::{
     pin::Pin,
@@ -69,7 +69,7 @@ impl TurnBound {
     const TASK: Self = Self { bytes: u64::MAX, events: usize::MAX };
 
     /// A caller's turn after it queued a command: one pass that writes it and reads nothing
-    /// (the task, woken by the command, reads).
+    /// (the socket's reads stay the task's, woken by the socket as before).
     const SENDER: Self = Self { bytes: 0, events: 0 };
 
     /// A reader's turn, for a reader taking up to `limit` events: it stops once there is as
@@ -314,21 +314,20 @@ impl Drive {
     }
 
     /// A caller queued a command: when nobody is working on the socket it does the turn that
-    /// writes it, on its own thread, instead of waiting for the task to be scheduled. A reader
-    /// holding the work is left to do it (it was woken if it waits).
-    pub(crate) fn write_now(&self) {
-        if self.relay.flags.load(Ordering::Acquire) & CLAIMED == 0 {
-            self.turn(TurnBound::SENDER);
-        }
+    /// writes it, on its own thread, instead of waiting for the task to be scheduled; `true`
+    /// when it did (the task need not be woken: what the pass left to do wakes it). A reader
+    /// holding the work is left to do it.
+    pub(crate) fn write_now(&self) -> bool {
+        self.relay.flags.load(Ordering::Acquire) & CLAIMED == 0 && self.turn(TurnBound::SENDER)
     }
 
-    /// A reader's (or a sender's) turn, when the slot is free.
-    fn turn(&self, bound: TurnBound) {
+    /// A reader's (or a sender's) turn, when the slot is free; `true` when it was.
+    fn turn(&self, bound: TurnBound) -> bool {
         {
-            let Some(mut slot) = self.try_slot() else { return };
-            let Some(serving) = slot.as_deref_mut() else { return };
+            let Some(mut slot) = self.try_slot() else { return false };
+            let Some(serving) = slot.as_deref_mut() else { return false };
             if serving.ended.is_some() {
-                return;
+                return false;
             }
             let (runtime, span) = (serving.runtime.clone(), serving.span.clone());
             let (_runtime, _span) = (runtime.enter(), span.enter());
@@ -342,6 +341,7 @@ impl Drive {
         if self.task_missed.swap(false, Ordering::Relaxed) {
             self.relay.task.wake();
         }
+        true
     }
 
     /// A reader found no events and will wait: wakes reach it while it holds the work. `false`

@@ -46,15 +46,22 @@ impl CommandQueue {
     }
 
     /// Queues `command` once there is room (callers are served in order), or hands it back
-    /// when the task has ended. Cancel safe: a command is queued only when the future
-    /// completes.
-    pub(crate) async fn send(&self, command: Command) -> Result<(), Command> {
+    /// when the task has ended. Then `handled` runs (the caller may take the command to the
+    /// socket itself); unless it says it did, the task is woken to take it. Cancel safe: a
+    /// command is queued only when the future completes.
+    pub(crate) async fn send(
+        &self,
+        command: Command,
+        handled: impl FnOnce() -> bool,
+    ) -> Result<(), Command> {
         let Ok(permit) = self.room.acquire().await else { return Err(command) };
         // The place is handed back when the task takes the command.
         permit.forget();
         self.lock().push_back(command);
         self.queued.fetch_add(1, Ordering::Release);
-        self.task.wake();
+        if !handled() {
+            self.task.wake();
+        }
         Ok(())
     }
 
@@ -123,10 +130,10 @@ mod tests {
     #[tokio::test]
     async fn commands_come_out_in_order_and_callers_wait_for_room() {
         let queue = Arc::new(CommandQueue::new(1));
-        queue.send(send("one")).await.unwrap();
+        queue.send(send("one"), || false).await.unwrap();
         let waiting = tokio::spawn({
             let queue = Arc::clone(&queue);
-            async move { queue.send(send("two")).await.is_ok() }
+            async move { queue.send(send("two"), || false).await.is_ok() }
         });
         tokio::task::yield_now().await;
         assert!(!waiting.is_finished(), "no room for a second command");
@@ -138,11 +145,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_task_is_woken_for_a_command_unless_its_caller_handled_it() {
+        struct Count(std::sync::atomic::AtomicUsize);
+        impl std::task::Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let queue = CommandQueue::new(4);
+        let woken = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = std::task::Waker::from(Arc::clone(&woken));
+        let mut cx = Context::from_waker(&waker);
+        assert!(queue.poll_recv(&mut cx).is_pending(), "the task waits for commands");
+        queue.send(send("written by its caller"), || true).await.unwrap();
+        assert_eq!(woken.0.load(Ordering::SeqCst), 0, "handled: the task sleeps on");
+        queue.send(send("for the task"), || false).await.unwrap();
+        assert_eq!(woken.0.load(Ordering::SeqCst), 1, "not handled: the task is woken");
+    }
+
+    #[tokio::test]
     async fn a_closed_queue_refuses_and_hands_back_what_it_held() {
         let queue = CommandQueue::new(4);
-        queue.send(send("held")).await.unwrap();
+        queue.send(send("held"), || false).await.unwrap();
         let held = queue.close();
         assert_eq!(held.len(), 1);
-        assert!(queue.send(send("late")).await.is_err());
+        assert!(queue.send(send("late"), || false).await.is_err());
     }
 }

@@ -218,16 +218,21 @@ impl Connection {
         ws: &mut WsStream,
         bound: ReadBound,
     ) -> Result<bool, Ended> {
+        if self.totals.bytes_in >= bound.until {
+            // A turn that reads nothing (a sender's): the reads stay with whoever the socket
+            // wakes, there is nothing left over for this turn.
+            return Ok(false);
+        }
         for _ in 0..bound.frames {
             if self.delivery.is_paused() {
                 return Ok(false);
             }
-            if self.totals.bytes_in >= bound.until {
-                return Ok(true);
-            }
             let Poll::Ready(frame) = ws.poll_next_unpin(cx) else { return Ok(false) };
             if let Some(ended) = self.on_frame(frame) {
                 return Err(ended);
+            }
+            if self.totals.bytes_in >= bound.until {
+                return Ok(true);
             }
         }
         Ok(true)
