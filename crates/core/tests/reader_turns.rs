@@ -268,3 +268,50 @@ async fn a_send_goes_out_from_the_callers_thread_while_the_connection_task_canno
     home.join().expect("the connection closed once its runtime ran again");
     sent.expect("the caller wrote its message itself");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_reads_the_answer_to_its_request_on_its_own_thread() {
+    let server = MockServer::start().await.unwrap();
+    let client = patient_client(&server).await;
+    let captured = support::Captured::default();
+    let writer = captured.clone();
+    // This thread's log only: responses the task matches on a worker are not in it.
+    let this_thread = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _logged = tracing::subscriber::set_default(this_thread);
+    // With a single scoped subscriber tracing asks only the current thread's subscriber about
+    // a log line first used elsewhere (here: another test's worker, with none, which turns the
+    // line off for every thread). A second one makes it ask each thread's own.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+    tracing::callsite::rebuild_interest_cache();
+    for _ in 0..20 {
+        assert_answered(&client).await;
+    }
+    let log = captured.text();
+    let here = log.matches("a response matched its request").count();
+    // Nearly all of them; a caller woken later than the task's watch allows leaves one to it.
+    assert!(here >= 1, "no answer was read on the caller's thread:\n{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_given_up_while_its_caller_held_the_work_stalls_nothing() {
+    let server = MockServer::builder()
+        .rpc_handler(|request| match request.method.as_str() {
+            "public/never" => zen_websocket_testing::RpcReply::None,
+            _ => zen_websocket_testing::RpcReply::Default,
+        })
+        .start()
+        .await
+        .unwrap();
+    let client = patient_client(&server).await;
+    let never = client.request("public/never", json!({}));
+    let given_up = tokio::time::timeout(Duration::from_millis(50), never).await;
+    assert!(given_up.is_err(), "the server never answers");
+    // The connection still reads: notifications, and the answers to other requests.
+    within(server.inject(numbered(0, 100))).await;
+    read_numbers(&client, 0, 100).await;
+    assert_answered(&client).await;
+}
