@@ -314,8 +314,7 @@ impl Client {
             let (reply, answer) = oneshot::channel();
             let request = RequestCommand { id: id.clone(), frame, reply, deadline };
             self.command(Command::Request(Box::new(request))).await?;
-            let answered = self.inner.shared.awaiting(answer).await;
-            answered.unwrap_or(Err(Error::Disconnected))
+            answer.await.unwrap_or(Err(Error::Disconnected))
         };
         self.bounded(id.clone(), deadline, call).await
     }

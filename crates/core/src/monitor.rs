@@ -213,18 +213,6 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// Waits for `answer`, the reply to a caller's request: the caller reads the socket itself
-    /// meanwhile when nobody else does (see [`Drive::poll_awaiting`]). With a message handler
-    /// the task does all the reading (the handler runs there).
-    ///
-    /// [`Drive::poll_awaiting`]: crate::connection::Drive::poll_awaiting
-    pub(crate) async fn awaiting<F: std::future::Future + Unpin>(&self, answer: F) -> F::Output {
-        if self.inbox.is_none() {
-            return answer.await;
-        }
-        crate::connection::Awaiting::new(&self.drive, answer).await
-    }
-
     /// A reader's take of up to `limit` events from the inbox (see
     /// [`Drive::poll_take`](crate::connection::Drive::poll_take)); `Ready(0)` once the inbox
     /// is closed and empty, or at once when events go to a message handler.

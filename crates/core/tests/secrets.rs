@@ -3,8 +3,13 @@
 
 mod support;
 
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+};
+
 use serde_json::json;
-use support::{Captured, connect_with, next_message, within};
+use support::{connect_with, next_message, within};
 use zen_websocket_core::{
     Client, Config, ErrorHandler,
     recorder::{Payload, Recorder, Redaction},
@@ -12,6 +17,26 @@ use zen_websocket_core::{
 use zen_websocket_testing::MockServer;
 
 const SECRET: &str = "hunter2-secret";
+
+/// Everything written to it, shared with the test.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
 
 #[tokio::test]
 async fn an_invalid_url_error_shows_no_credentials_or_query_values() {

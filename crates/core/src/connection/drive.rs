@@ -17,11 +17,6 @@
 //!   no turn done — a reader that stopped reading, or reads too slowly — it takes the work
 //!   back. Replies, heartbeats and commands therefore wait at most about two ticks for a reader
 //!   that does not keep up, and an idle connection's claim lapses within two ticks.
-//! - A caller awaiting the answer to its request claims the work too, when nobody holds it
-//!   ([`Drive::poll_awaiting`]): the socket's wake goes to it, and it reads the answer on its
-//!   own thread, as a caller of raw tokio-tungstenite does, instead of the task reading it on
-//!   a worker and waking the caller after. The task is told of such a claim at its first wake
-//!   (the claim is [`UNWATCHED`] until then), and watches it like a reader's.
 //! - A caller that has just queued a command, when nobody holds the work or the slot, does one
 //!   pass that writes it and reads nothing ([`Drive::write_now`]); the task is then not woken
 //!   for the command (what the pass left to do wakes it, as the socket wakes it to read).
@@ -73,10 +68,6 @@ impl TurnBound {
     /// The task's turns: only the number of passes bounds them.
     const TASK: Self = Self { bytes: u64::MAX, events: usize::MAX };
 
-    /// A turn of a caller awaiting an answer: it reads (and delivers what comes before the
-    /// answer) as the task would, for a reader's share of bytes at most.
-    const WAITER: Self = Self { bytes: READER_TURN_BYTES, events: usize::MAX };
-
     /// A caller's turn after it queued a command: one pass that writes it and reads nothing
     /// (the socket's reads stay the task's, woken by the socket as before).
     const SENDER: Self = Self { bytes: 0, events: 0 };
@@ -95,9 +86,6 @@ const WORK: u8 = 1;
 const CLAIMED: u8 = 2;
 /// The reader that holds the work waits for a wake.
 const WAITING: u8 = 4;
-/// A claim the task has not been told of (a waiter's, made without waking it): the next wake
-/// goes to the task as well, which starts its watch.
-const UNWATCHED: u8 = 8;
 
 /// The waker every source of a served socket gets.
 #[derive(Debug, Default)]
@@ -116,13 +104,8 @@ impl Wake for Relay {
         let before = self.flags.fetch_or(WORK, Ordering::AcqRel);
         if before & CLAIMED == 0 {
             self.task.wake();
-            return;
-        }
-        if before & WAITING != 0 {
+        } else if before & WAITING != 0 {
             self.reader.wake();
-        }
-        if before & UNWATCHED != 0 {
-            self.task.wake();
         }
         // Claimed by a reader handing events out: it does a turn when it runs out, and the
         // task's watch takes over if it does not.
@@ -214,11 +197,7 @@ impl Drive {
     /// the holder stopped doing it).
     fn poll_task(&self, cx: &mut Context<'_>, watch: &mut Watch) -> Poll<Ended> {
         self.relay.task.register(cx.waker());
-        let flags = self.relay.flags.load(Ordering::Acquire);
-        if flags & UNWATCHED != 0 {
-            self.relay.flags.fetch_and(!UNWATCHED, Ordering::AcqRel);
-        }
-        if flags & CLAIMED != 0 && self.watch(cx, watch) {
+        if self.relay.flags.load(Ordering::Acquire) & CLAIMED != 0 && self.watch(cx, watch) {
             return Poll::Pending;
         }
         watch.timer = None;
@@ -273,7 +252,7 @@ impl Drive {
             if turns == watch.turns {
                 // A tick without a turn: work waits or the connection is idle; either way
                 // the task takes the wakes again.
-                self.relay.flags.fetch_and(!(CLAIMED | WAITING | UNWATCHED), Ordering::AcqRel);
+                self.relay.flags.fetch_and(!(CLAIMED | WAITING), Ordering::AcqRel);
                 return false;
             }
             watch.turns = turns;
@@ -332,60 +311,6 @@ impl Drive {
             return;
         }
         self.turn(TurnBound::reader(limit));
-    }
-
-    /// A caller waits for `answer` (the reply to its request): it claims the work when nobody
-    /// holds it (`held` remembers that it did), and reads the socket itself when it is woken,
-    /// a turn or two per poll. A reader or another waiter holding the work reads the answer
-    /// instead, and `answer` wakes this one. The claim is given back with the answer
-    /// ([`Drive::release_waiter`], also when the wait is dropped).
-    pub(crate) fn poll_awaiting<R>(
-        &self,
-        cx: &mut Context<'_>,
-        held: &mut bool,
-        mut answer: impl FnMut(&mut Context<'_>) -> Poll<R>,
-    ) -> Poll<R> {
-        for _ in 0..2 {
-            if let Poll::Ready(answer) = answer(cx) {
-                self.release_waiter(held);
-                return Poll::Ready(answer);
-            }
-            if !*held {
-                *held = self.claim_for_waiter();
-                if !*held {
-                    return Poll::Pending;
-                }
-            }
-            if self.relay.flags.load(Ordering::Acquire) & WORK != 0 && self.turn(TurnBound::WAITER)
-            {
-                continue;
-            }
-            if self.wait(cx) {
-                return Poll::Pending;
-            }
-        }
-        // Still working with no answer yet: let the caller's executor run others meanwhile.
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-
-    /// Claims the work for a waiter when nobody holds it, without waking the task (the next
-    /// wake tells it); `false` when somebody does.
-    fn claim_for_waiter(&self) -> bool {
-        let claim = |flags: u8| (flags & CLAIMED == 0).then_some(flags | CLAIMED | UNWATCHED);
-        self.relay.flags.fetch_update(Ordering::AcqRel, Ordering::Acquire, claim).is_ok()
-    }
-
-    /// A waiter is done (answered, or its wait dropped): the claim it made goes, and work that
-    /// came in meanwhile goes to the task.
-    pub(crate) fn release_waiter(&self, held: &mut bool) {
-        if !std::mem::take(held) {
-            return;
-        }
-        let before = self.relay.flags.fetch_and(!(CLAIMED | WAITING | UNWATCHED), Ordering::AcqRel);
-        if before & WORK != 0 {
-            self.relay.task.wake();
-        }
     }
 
     /// A caller queued a command: when nobody is working on the socket it does the turn that
@@ -455,36 +380,7 @@ impl Drive {
 
     /// The socket's service is over: any claim lapses.
     fn release(&self) {
-        self.relay.flags.fetch_and(!(CLAIMED | WAITING | UNWATCHED), Ordering::AcqRel);
-    }
-}
-
-/// A caller's wait for `answer`, doing the connection's work meanwhile (see
-/// [`Drive::poll_awaiting`]); the claim it made is given back when it is answered or dropped.
-pub(crate) struct Awaiting<'a, F> {
-    drive: &'a Drive,
-    answer: F,
-    held: bool,
-}
-
-impl<'a, F> Awaiting<'a, F> {
-    pub(crate) fn new(drive: &'a Drive, answer: F) -> Self {
-        Self { drive, answer, held: false }
-    }
-}
-
-impl<F: std::future::Future + Unpin> std::future::Future for Awaiting<'_, F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let Self { drive, answer, held } = self.get_mut();
-        drive.poll_awaiting(cx, held, |cx| Pin::new(&mut *answer).poll(cx))
-    }
-}
-
-impl<F> Drop for Awaiting<'_, F> {
-    fn drop(&mut self) {
-        self.drive.release_waiter(&mut self.held);
+        self.relay.flags.fetch_and(!(CLAIMED | WAITING), Ordering::AcqRel);
     }
 }
 
@@ -536,48 +432,6 @@ mod tests {
         assert!(!drive.wait(&cx));
         drive.task_turn_done();
         assert_eq!(woken.0.load(Ordering::SeqCst), 1, "no wake for a reader that did not miss");
-    }
-
-    #[test]
-    fn a_waiter_claims_the_work_only_when_free_and_hands_back_what_came_meanwhile() {
-        let drive = Drive::default();
-        let (task, waiter, other) =
-            (Arc::new(Count::default()), Arc::new(Count::default()), Arc::new(Count::default()));
-        let task_waker = Waker::from(Arc::clone(&task));
-        drive.relay.task.register(&task_waker);
-        let unanswered = |_: &mut Context<'_>| Poll::<()>::Pending;
-        let waker = Waker::from(Arc::clone(&waiter));
-        let mut held = false;
-        assert!(
-            drive
-                .poll_awaiting(&mut Context::from_waker(&waker), &mut held, unanswered)
-                .is_pending()
-        );
-        assert!(held, "nobody held the work: the waiter claims it");
-        assert_eq!(task.0.load(Ordering::SeqCst), 0, "the claim itself wakes nobody");
-        // A second waiter finds the work held: it waits for its answer's own wake.
-        let other_waker = Waker::from(Arc::clone(&other));
-        let mut other_held = false;
-        let polled = drive.poll_awaiting(
-            &mut Context::from_waker(&other_waker),
-            &mut other_held,
-            unanswered,
-        );
-        assert!(polled.is_pending() && !other_held);
-        // The socket fires: the waiter is woken to read, and the task to watch the claim.
-        drive.waker.wake_by_ref();
-        assert_eq!((waiter.0.load(Ordering::SeqCst), task.0.load(Ordering::SeqCst)), (1, 1));
-        // Answered before doing that work: the work goes back to the task (polled, it
-        // registered again).
-        drive.relay.task.register(&task_waker);
-        drive.release_waiter(&mut held);
-        assert!(!held);
-        assert_eq!(task.0.load(Ordering::SeqCst), 2, "work left over goes to the task");
-        assert_eq!(drive.relay.flags.load(Ordering::Acquire) & (CLAIMED | WAITING | UNWATCHED), 0);
-        drive.relay.task.register(&task_waker);
-        drive.waker.wake_by_ref();
-        assert_eq!(waiter.0.load(Ordering::SeqCst), 1, "wakes go to the task again");
-        assert_eq!(task.0.load(Ordering::SeqCst), 3);
     }
 
     #[test]

@@ -92,7 +92,6 @@ impl Connection {
         let Some((waiter, rtt)) = self.pending.take(&response.id) else {
             return false;
         };
-        tracing::trace!(id = %response.id, ?rtt, "a response matched its request");
         self.settle(&waiter);
         self.shared.record_latency(rtt);
         self.telemetry.resolved(rtt);

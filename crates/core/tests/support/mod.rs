@@ -2,12 +2,7 @@
 
 #![allow(dead_code, unreachable_pub)] // Each test binary uses a different subset.
 
-use std::{
-    future::Future,
-    io::Write,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{future::Future, time::Duration};
 
 use zen_websocket_core::{Client, Config, Event, Message, TlsConfig};
 use zen_websocket_testing::MockServer;
@@ -158,26 +153,5 @@ pub fn describe(event: &Event) -> String {
     match event {
         Event::Message(message) => format!("Message {}", message.as_text().unwrap_or("<binary>")),
         other => format!("{other:?}"),
-    }
-}
-
-/// Everything a log subscriber wrote to it, shared with the test.
-#[derive(Clone, Default)]
-pub struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    /// What was written so far.
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }
