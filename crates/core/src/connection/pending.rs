@@ -1,14 +1,18 @@
 //! Requests waiting for their response, each with its own deadline.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet},
+    future::Future,
+    pin::Pin,
     task::{Context, Poll},
     time::Duration,
 };
 
 use serde_json::Value;
-use tokio::{sync::oneshot, time::Instant};
-use tokio_util::time::{DelayQueue, delay_queue::Key};
+use tokio::{
+    sync::oneshot,
+    time::{Instant, Sleep},
+};
 
 use crate::{
     error::{Error, Result},
@@ -71,27 +75,25 @@ impl Waiter {
 struct Entry {
     waiter: Waiter,
     sent_at: Instant,
-    timer: Key,
+    deadline: Instant,
 }
 
 /// The in-flight requests of one connection.
 #[derive(Debug)]
 pub(crate) struct Pending {
     entries: BTreeMap<RequestId, Entry>,
-    /// Created on the first request: an idle connection does not pay for the timer wheel.
-    timers: Option<Box<DelayQueue<RequestId>>>,
-    /// When `timers` was created: its wheel counts from then and cannot take deadlines more
-    /// than about two years later, so an idle wheel is replaced once it is a day old.
-    timers_since: Instant,
+    /// Every entry's deadline, earliest first.
+    deadlines: BTreeSet<(Instant, RequestId)>,
+    /// One timer for the earliest deadline, created on the first request (an idle connection
+    /// does not pay for it). Moved only when it would fire too late: one that fires early is
+    /// set again then, so a request costs no timer operation.
+    timer: Option<Pin<Box<Sleep>>>,
     timeout: Duration,
 }
 
-/// Age after which an empty timer wheel is replaced by a fresh one.
-const TIMERS_RENEWED_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
-
 impl Pending {
     pub(crate) fn new(timeout: Duration) -> Self {
-        Self { entries: BTreeMap::new(), timers: None, timers_since: Instant::now(), timeout }
+        Self { entries: BTreeMap::new(), deadlines: BTreeSet::new(), timer: None, timeout }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -107,7 +109,7 @@ impl Pending {
     }
 
     /// Registers `waiter` under `id` until `deadline`, or hands it back when the id is
-    /// already in flight.
+    /// already in flight. Wakes nobody: the pass that inserts polls the deadlines after.
     pub(crate) fn insert(
         &mut self,
         id: RequestId,
@@ -117,51 +119,110 @@ impl Pending {
         if self.entries.contains_key(&id) {
             return Err(waiter);
         }
-        if self.entries.is_empty() && self.timers_since.elapsed() > TIMERS_RENEWED_AFTER {
-            self.timers = None;
-        }
-        if self.timers.is_none() {
-            self.timers_since = Instant::now();
-        }
-        let timer = self.timers.get_or_insert_with(Box::default).insert_at(id.clone(), deadline);
-        self.entries.insert(id, Entry { waiter, sent_at: Instant::now(), timer });
+        self.deadlines.insert((deadline, id.clone()));
+        self.entries.insert(id, Entry { waiter, sent_at: Instant::now(), deadline });
         Ok(())
     }
 
     /// Removes the waiter for `id`, with the time since its request was written.
     pub(crate) fn take(&mut self, id: &RequestId) -> Option<(Waiter, Duration)> {
         let entry = self.entries.remove(id)?;
-        if let Some(timers) = &mut self.timers {
-            timers.remove(&entry.timer);
-        }
+        self.deadlines.remove(&(entry.deadline, id.clone()));
         Some((entry.waiter, entry.sent_at.elapsed()))
     }
 
     /// The next request whose deadline passed. Cancel safe.
     pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<(RequestId, Waiter)> {
         loop {
-            let Some(timers) = &mut self.timers else { return Poll::Pending };
-            let Some(expired) = std::task::ready!(timers.poll_expired(cx)) else {
-                // Empty: `poll_expired` registered no waker. A new insert polls again anyway,
-                // since it happens inside the same pass of the connection task.
-                return Poll::Pending;
-            };
-            let id = expired.into_inner();
-            if let Some(entry) = self.entries.remove(&id) {
+            let Some(&(earliest, _)) = self.deadlines.first() else { return Poll::Pending };
+            if earliest <= Instant::now() {
+                let (_, id) = self.deadlines.pop_first().expect("looked at just now");
+                let entry = self.entries.remove(&id).expect("every deadline has its entry");
                 return Poll::Ready((id, entry.waiter));
+            }
+            match &mut self.timer {
+                Some(timer) if timer.deadline() <= earliest => {}
+                Some(timer) => timer.as_mut().reset(earliest),
+                None => self.timer = Some(Box::pin(tokio::time::sleep_until(earliest))),
+            }
+            let timer = self.timer.as_mut().expect("armed just now");
+            std::task::ready!(timer.as_mut().poll(cx));
+            // Fired (perhaps early, for a deadline since answered): look again, and set the
+            // timer for the earliest deadline left.
+            let next = self.deadlines.first().map(|&(next, _)| next);
+            if let Some(next) = next.filter(|next| *next > timer.deadline()) {
+                timer.as_mut().reset(next);
             }
         }
     }
 
     /// Takes every waiter out, e.g. to fail them when the socket is lost.
     pub(crate) fn drain(&mut self) -> Vec<Waiter> {
-        // A fresh wheel on the next request (see `timers_since`).
-        self.timers = None;
+        self.deadlines.clear();
         std::mem::take(&mut self.entries).into_values().map(|entry| entry.waiter).collect()
     }
 
     /// The bound each caller was given.
     pub(crate) fn timeout(&self) -> Duration {
         self.timeout
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        sync::{
+            Arc,
+            atomic::{AtomicUsize, Ordering},
+        },
+        task::{Wake, Waker},
+    };
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn waiter() -> Waiter {
+        Waiter::Internal("test")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_task_is_woken_at_each_deadline_whatever_was_answered_meanwhile() {
+        let woken = Arc::new(Count::default());
+        let waker = Waker::from(Arc::clone(&woken));
+        let poll = |pending: &mut Pending| {
+            pending.poll_expired(&mut Context::from_waker(&waker)).map(|(id, _)| id)
+        };
+        let wakes = || woken.0.load(Ordering::SeqCst);
+        let mut pending = Pending::new(Duration::from_secs(30));
+        let start = Instant::now();
+        let at = |secs| start + Duration::from_secs(secs);
+        pending.insert(RequestId::from(1), waiter(), at(10)).unwrap();
+        pending.insert(RequestId::from(2), waiter(), at(20)).unwrap();
+        assert!(pending.insert(RequestId::from(2), waiter(), at(25)).is_err(), "in flight");
+        assert!(poll(&mut pending).is_pending());
+        assert!(pending.take(&RequestId::from(1)).is_some(), "answered");
+        // The timer set for the answered request fires early: nothing is due yet.
+        tokio::time::advance(Duration::from_secs(15)).await;
+        assert_eq!(wakes(), 1);
+        assert!(poll(&mut pending).is_pending());
+        // One inserted later, due before the timer now set for request 2, comes first.
+        pending.insert(RequestId::from(3), waiter(), at(17)).unwrap();
+        assert!(poll(&mut pending).is_pending());
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert_eq!(wakes(), 2, "woken at request 3's deadline");
+        assert_eq!(poll(&mut pending), Poll::Ready(RequestId::from(3)));
+        assert!(poll(&mut pending).is_pending());
+        tokio::time::advance(Duration::from_secs(3)).await;
+        assert_eq!(wakes(), 3, "woken at request 2's deadline");
+        assert_eq!(poll(&mut pending), Poll::Ready(RequestId::from(2)));
+        assert!(pending.is_empty() && poll(&mut pending).is_pending());
     }
 }
