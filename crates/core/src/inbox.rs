@@ -277,20 +277,8 @@ impl Inbox {
 
 #[cfg(test)]
 mod tests {
-    use std::{
-        sync::Arc,
-        task::{Wake, Waker},
-    };
-
     use super::*;
-
-    struct Count(AtomicUsize);
-
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
+    use crate::wake_count::WakeCount;
 
     fn text(n: usize) -> Delivered {
         Delivered::Message(Message::from("x".repeat(n)))
@@ -299,14 +287,13 @@ mod tests {
     #[test]
     fn batches_go_in_and_out_with_their_charge() {
         let inbox = Inbox::new(4, 1 << 20);
-        let woken = Arc::new(Count(AtomicUsize::new(0)));
-        let waker = Waker::from(Arc::clone(&woken));
+        let (woken, waker) = WakeCount::new();
         let mut cx = Context::from_waker(&waker);
         let mut out = VecDeque::new();
         assert!(inbox.poll_take(&mut cx, &mut out, 10).is_pending());
         let mut batch = vec![text(10), text(20), text(30)];
         inbox.push(&mut batch, 10 + 20 + 30 + 3 * INBOX_ENTRY_BYTES, true);
-        assert_eq!(woken.0.load(Ordering::SeqCst), 1, "one wake-up for the batch");
+        assert_eq!(woken.get(), 1, "one wake-up for the batch");
         assert_eq!(inbox.load(), (3, 60 + 3 * INBOX_ENTRY_BYTES));
         assert_eq!(inbox.poll_take(&mut cx, &mut out, 2).map(|taken| taken.events), Poll::Ready(2));
         assert_eq!(inbox.load(), (1, 30 + INBOX_ENTRY_BYTES));

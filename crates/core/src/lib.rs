@@ -95,6 +95,8 @@ mod state;
 mod subscription;
 mod telemetry;
 mod transport;
+#[cfg(test)]
+mod wake_count;
 
 pub use crate::{
     client::Client,

@@ -397,18 +397,8 @@ impl Drop for Lent<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::AtomicUsize;
-
     use super::*;
-
-    #[derive(Default)]
-    struct Count(AtomicUsize);
-
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
+    use crate::wake_count::WakeCount;
 
     fn claimed_with_work() -> Drive {
         let drive = Drive::default();
@@ -419,19 +409,18 @@ mod tests {
     #[test]
     fn a_reader_that_finds_the_task_at_work_sleeps_until_the_task_wakes_it() {
         let drive = claimed_with_work();
-        let woken = Arc::new(Count::default());
-        let waker = Waker::from(Arc::clone(&woken));
+        let (woken, waker) = WakeCount::new();
         let cx = Context::from_waker(&waker);
         // The task is in a turn that began before the claim.
         let held = drive.slot.lock().unwrap();
         assert!(drive.wait(&cx), "a reader sleeps while the task works, it does not spin");
         drop(held);
         drive.task_turn_done();
-        assert_eq!(woken.0.load(Ordering::SeqCst), 1, "the task wakes it when done");
+        assert_eq!(woken.get(), 1, "the task wakes it when done");
         // Work waiting and the slot free: the reader looks again at once.
         assert!(!drive.wait(&cx));
         drive.task_turn_done();
-        assert_eq!(woken.0.load(Ordering::SeqCst), 1, "no wake for a reader that did not miss");
+        assert_eq!(woken.get(), 1, "no wake for a reader that did not miss");
     }
 
     #[test]

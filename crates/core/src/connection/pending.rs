@@ -170,24 +170,8 @@ impl Pending {
 
 #[cfg(test)]
 mod tests {
-    use std::{
-        sync::{
-            Arc,
-            atomic::{AtomicUsize, Ordering},
-        },
-        task::{Wake, Waker},
-    };
-
     use super::*;
-
-    #[derive(Default)]
-    struct Count(AtomicUsize);
-
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
+    use crate::wake_count::WakeCount;
 
     fn waiter() -> Waiter {
         Waiter::Internal("test")
@@ -195,12 +179,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_task_is_woken_at_each_deadline_whatever_was_answered_meanwhile() {
-        let woken = Arc::new(Count::default());
-        let waker = Waker::from(Arc::clone(&woken));
+        let (woken, waker) = WakeCount::new();
         let poll = |pending: &mut Pending| {
             pending.poll_expired(&mut Context::from_waker(&waker)).map(|(id, _)| id)
         };
-        let wakes = || woken.0.load(Ordering::SeqCst);
+        let wakes = || woken.get();
         let mut pending = Pending::new(Duration::from_secs(30));
         let start = Instant::now();
         let at = |secs| start + Duration::from_secs(secs);

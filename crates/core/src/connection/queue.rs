@@ -146,21 +146,14 @@ mod tests {
 
     #[tokio::test]
     async fn the_task_is_woken_for_a_command_unless_its_caller_handled_it() {
-        struct Count(std::sync::atomic::AtomicUsize);
-        impl std::task::Wake for Count {
-            fn wake(self: Arc<Self>) {
-                self.0.fetch_add(1, Ordering::SeqCst);
-            }
-        }
         let queue = CommandQueue::new(4);
-        let woken = Arc::new(Count(AtomicUsize::new(0)));
-        let waker = std::task::Waker::from(Arc::clone(&woken));
+        let (woken, waker) = crate::wake_count::WakeCount::new();
         let mut cx = Context::from_waker(&waker);
         assert!(queue.poll_recv(&mut cx).is_pending(), "the task waits for commands");
         queue.send(send("written by its caller"), || true).await.unwrap();
-        assert_eq!(woken.0.load(Ordering::SeqCst), 0, "handled: the task sleeps on");
+        assert_eq!(woken.get(), 0, "handled: the task sleeps on");
         queue.send(send("for the task"), || false).await.unwrap();
-        assert_eq!(woken.0.load(Ordering::SeqCst), 1, "not handled: the task is woken");
+        assert_eq!(woken.get(), 1, "not handled: the task is woken");
     }
 
     #[tokio::test]
