@@ -1,7 +1,7 @@
 //! Requests waiting for their response, each with its own deadline.
 
 use std::{
-    collections::{BTreeMap, BTreeSet},
+    collections::BTreeMap,
     future::Future,
     pin::Pin,
     task::{Context, Poll},
@@ -75,15 +75,21 @@ impl Waiter {
 struct Entry {
     waiter: Waiter,
     sent_at: Instant,
-    deadline: Instant,
+    /// Where it sits in `deadlines`.
+    due: Due,
 }
+
+/// A deadline, made unique by the order of insertion.
+type Due = (Instant, u64);
 
 /// The in-flight requests of one connection.
 #[derive(Debug)]
 pub(crate) struct Pending {
     entries: BTreeMap<RequestId, Entry>,
-    /// Every entry's deadline, earliest first.
-    deadlines: BTreeSet<(Instant, RequestId)>,
+    /// Every entry's deadline, earliest first, with its request.
+    deadlines: BTreeMap<Due, RequestId>,
+    /// Insertions so far: what makes two equal deadlines different.
+    inserted: u64,
     /// One timer for the earliest deadline, created on the first request (an idle connection
     /// does not pay for it). Moved only when it would fire too late: one that fires early is
     /// set again then, so a request costs no timer operation.
@@ -93,7 +99,13 @@ pub(crate) struct Pending {
 
 impl Pending {
     pub(crate) fn new(timeout: Duration) -> Self {
-        Self { entries: BTreeMap::new(), deadlines: BTreeSet::new(), timer: None, timeout }
+        Self {
+            entries: BTreeMap::new(),
+            deadlines: BTreeMap::new(),
+            inserted: 0,
+            timer: None,
+            timeout,
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -119,22 +131,26 @@ impl Pending {
         if self.entries.contains_key(&id) {
             return Err(waiter);
         }
-        self.deadlines.insert((deadline, id.clone()));
-        self.entries.insert(id, Entry { waiter, sent_at: Instant::now(), deadline });
+        self.inserted += 1;
+        let due = (deadline, self.inserted);
+        self.deadlines.insert(due, id.clone());
+        self.entries.insert(id, Entry { waiter, sent_at: Instant::now(), due });
         Ok(())
     }
 
     /// Removes the waiter for `id`, with the time since its request was written.
     pub(crate) fn take(&mut self, id: &RequestId) -> Option<(Waiter, Duration)> {
         let entry = self.entries.remove(id)?;
-        self.deadlines.remove(&(entry.deadline, id.clone()));
+        self.deadlines.remove(&entry.due);
         Some((entry.waiter, entry.sent_at.elapsed()))
     }
 
     /// The next request whose deadline passed. Cancel safe.
     pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<(RequestId, Waiter)> {
         loop {
-            let Some(&(earliest, _)) = self.deadlines.first() else { return Poll::Pending };
+            let Some((&(earliest, _), _)) = self.deadlines.first_key_value() else {
+                return Poll::Pending;
+            };
             if earliest <= Instant::now() {
                 let (_, id) = self.deadlines.pop_first().expect("looked at just now");
                 let entry = self.entries.remove(&id).expect("every deadline has its entry");
@@ -149,7 +165,7 @@ impl Pending {
             std::task::ready!(timer.as_mut().poll(cx));
             // Fired (perhaps early, for a deadline since answered): look again, and set the
             // timer for the earliest deadline left.
-            let next = self.deadlines.first().map(|&(next, _)| next);
+            let next = self.deadlines.first_key_value().map(|(&(next, _), _)| next);
             if let Some(next) = next.filter(|next| *next > timer.deadline()) {
                 timer.as_mut().reset(next);
             }
