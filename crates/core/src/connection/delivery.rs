@@ -116,6 +116,9 @@ impl Delivery {
     /// batch over at once: these are few and never wait.
     pub(crate) fn lifecycle(&mut self, event: Event) {
         match self {
+            // Unwinding already (a connection dropped by a panic): a second panic from the
+            // handler would abort the process. Messages are only delivered from a pass.
+            Self::Handler(_) if std::thread::panicking() => {}
             Self::Handler(handler) => call(handler, event),
             Self::Inbox(writer) => {
                 let held = writer.held.take().map(|held| *held);
@@ -224,11 +227,8 @@ impl Drop for InboxWriter {
     }
 }
 
+/// Calls the handler; a panic in it is logged and the connection carries on.
 fn call(handler: &HandlerCell, event: Event) {
-    if std::thread::panicking() {
-        // Unwinding already: a second panic from the handler would abort the process.
-        return;
-    }
     if catch_unwind(AssertUnwindSafe(|| (handler.0)(event))).is_err() {
         tracing::error!("the message handler panicked; the connection carries on");
     }
