@@ -44,7 +44,7 @@ use anyhow::{Context, bail};
 
 /// Samples per measurement (the peers take [`clients::PEER_ROUNDS`]); the table shows their
 /// median.
-const REPEATS: usize = 5;
+const REPEATS: usize = 9;
 /// `--quick` divides every message, request and send count by this.
 const QUICK_DIVISOR: usize = 10;
 
