@@ -280,6 +280,11 @@ mod tests {
     use super::*;
     use crate::wake_count::WakeCount;
 
+    /// How many events a take moved.
+    fn events(taken: Taken) -> usize {
+        taken.events
+    }
+
     fn text(n: usize) -> Delivered {
         Delivered::Message(Message::from("x".repeat(n)))
     }
@@ -295,11 +300,11 @@ mod tests {
         inbox.push(&mut batch, 10 + 20 + 30 + 3 * INBOX_ENTRY_BYTES, true);
         assert_eq!(woken.get(), 1, "one wake-up for the batch");
         assert_eq!(inbox.load(), (3, 60 + 3 * INBOX_ENTRY_BYTES));
-        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2).map(|taken| taken.events), Poll::Ready(2));
+        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2).map(events), Poll::Ready(2));
         assert_eq!(inbox.load(), (1, 30 + INBOX_ENTRY_BYTES));
-        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2).map(|taken| taken.events), Poll::Ready(1));
+        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2).map(events), Poll::Ready(1));
         inbox.close();
-        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2).map(|taken| taken.events), Poll::Ready(0));
+        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2).map(events), Poll::Ready(0));
         assert_eq!(out.len(), 3);
     }
 
@@ -319,20 +324,14 @@ mod tests {
         // Part of it (moved), then all that is left into an empty buffer (swapped), then back
         // and out again into a buffer that holds some already (moved).
         let mut out = VecDeque::new();
-        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2).map(|taken| taken.events), Poll::Ready(2));
+        assert_eq!(inbox.poll_take(&mut cx, &mut out, 2).map(events), Poll::Ready(2));
         assert_eq!(inbox.load(), (3, cost(&[3, 4, 5])));
         let mut rest = VecDeque::new();
-        assert_eq!(
-            inbox.poll_take(&mut cx, &mut rest, 10).map(|taken| taken.events),
-            Poll::Ready(3)
-        );
+        assert_eq!(inbox.poll_take(&mut cx, &mut rest, 10).map(events), Poll::Ready(3));
         assert_eq!(inbox.load(), (0, 0));
         inbox.put_back(rest);
         assert_eq!(inbox.load(), (3, cost(&[3, 4, 5])));
-        assert_eq!(
-            inbox.poll_take(&mut cx, &mut out, 10).map(|taken| taken.events),
-            Poll::Ready(3)
-        );
+        assert_eq!(inbox.poll_take(&mut cx, &mut out, 10).map(events), Poll::Ready(3));
         assert_eq!(inbox.load(), (0, 0), "every charge is given back");
         let sizes: Vec<usize> = out.iter().map(|d| d.cost() - INBOX_ENTRY_BYTES).collect();
         assert_eq!(sizes, [1, 2, 3, 4, 5], "in order, each once");

@@ -157,18 +157,14 @@ impl Pending {
                 return Poll::Ready((id, entry.waiter));
             }
             match &mut self.timer {
-                Some(timer) if timer.deadline() <= earliest => {}
+                // Due no later than the earliest deadline, and not fired yet: it wakes in time.
+                Some(timer) if timer.deadline() <= earliest && !timer.is_elapsed() => {}
+                // Fired (perhaps early, for a deadline since answered), or due too late.
                 Some(timer) => timer.as_mut().reset(earliest),
                 None => self.timer = Some(Box::pin(tokio::time::sleep_until(earliest))),
             }
             let timer = self.timer.as_mut().expect("armed just now");
             std::task::ready!(timer.as_mut().poll(cx));
-            // Fired (perhaps early, for a deadline since answered): look again, and set the
-            // timer for the earliest deadline left.
-            let next = self.deadlines.first_key_value().map(|(&(next, _), _)| next);
-            if let Some(next) = next.filter(|next| *next > timer.deadline()) {
-                timer.as_mut().reset(next);
-            }
         }
     }
 
