@@ -69,7 +69,7 @@ impl Delivery {
     pub(crate) fn message(&mut self, message: Message) -> Result<(), Message> {
         match self {
             Self::Handler(handler) => {
-                call(handler, Event::Message(message));
+                call(handler, || Event::Message(message));
                 Ok(())
             }
             Self::Inbox(writer) => writer.admit_within(message),
@@ -82,7 +82,7 @@ impl Delivery {
     pub(crate) fn message_at_bound(&mut self, message: Message, awaiting: bool) -> bool {
         match self {
             Self::Handler(handler) => {
-                call(handler, Event::Message(message));
+                call(handler, || Event::Message(message));
                 false
             }
             Self::Inbox(writer) => !writer.admit(Delivered::Message(message), awaiting),
@@ -119,7 +119,7 @@ impl Delivery {
             // Unwinding already (a connection dropped by a panic): a second panic from the
             // handler would abort the process. Messages are only delivered from a pass.
             Self::Handler(_) if std::thread::panicking() => {}
-            Self::Handler(handler) => call(handler, event),
+            Self::Handler(handler) => call(handler, || event),
             Self::Inbox(writer) => {
                 let held = writer.held.take().map(|held| *held);
                 for delivered in held.into_iter().chain([Delivered::new(event)]) {
@@ -227,9 +227,15 @@ impl Drop for InboxWriter {
     }
 }
 
-/// Calls the handler; a panic in it is logged and the connection carries on.
-fn call(handler: &HandlerCell, event: Event) {
-    if catch_unwind(AssertUnwindSafe(|| (handler.0)(event))).is_err() {
+/// Calls the handler with the event `make` builds, inside the call: a data message moves
+/// once, straight into the handler's argument. (Building the 104-byte event first and moving
+/// it in cost the 64 B flood through a handler 8 % of its rate: each message's event was
+/// read back right after it was written.) A panic in the handler is logged and the connection
+/// carries on.
+#[inline]
+fn call(handler: &HandlerCell, make: impl FnOnce() -> Event) {
+    let handler = &handler.0;
+    if catch_unwind(AssertUnwindSafe(move || handler(make()))).is_err() {
         tracing::error!("the message handler panicked; the connection carries on");
     }
 }
