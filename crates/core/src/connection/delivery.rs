@@ -228,10 +228,9 @@ impl Drop for InboxWriter {
 }
 
 /// Calls the handler with the event `make` builds, inside the call: a data message moves
-/// once, straight into the handler's argument. (Building the 104-byte event first and moving
-/// it in cost the 64 B flood through a handler 8 % of its rate: each message's event was
-/// read back right after it was written.) A panic in the handler is logged and the connection
-/// carries on.
+/// once, straight into the handler's argument. (An event built first and then moved in is
+/// read back right after it was written, a stall on every message; `docs/performance.md`
+/// has the figures.) A panic in the handler is logged and the connection carries on.
 #[inline]
 fn call(handler: &HandlerCell, make: impl FnOnce() -> Event) {
     let handler = &handler.0;
