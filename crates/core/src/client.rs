@@ -19,7 +19,7 @@ use tokio::{
 
 use crate::{
     config::Config,
-    connection::{self, Command, RequestCommand, SubscribeCommand, UnsubscribeCommand},
+    connection::{self, Command, ReplyClaim, RequestCommand, SubscribeCommand, UnsubscribeCommand},
     error::{Error, Result},
     event::{Ending, Event},
     events::Events,
@@ -313,8 +313,7 @@ impl Client {
             self.throttle_text(&frame).await?;
             let (reply, answer) = oneshot::channel();
             let request = RequestCommand { id: id.clone(), frame, reply, deadline };
-            self.command(Command::Request(Box::new(request))).await?;
-            answer.await.unwrap_or(Err(Error::Disconnected))
+            self.request_reply(Command::Request(Box::new(request)), answer).await
         };
         self.bounded(id.clone(), deadline, call).await
     }
@@ -797,7 +796,31 @@ impl Client {
         // (even a pass's rare lifecycle one) is delivered on the connection task: the task
         // writes too.
         let write_now = || shared.inbox.is_some() && shared.drive.write_now();
-        let sent = shared.commands.send(command, write_now).await;
+        self.queue(command, write_now).await
+    }
+
+    /// Queues a request and waits for its reply. Without a message handler, when nobody else
+    /// is working on the socket, the caller holds the work until the reply comes: it writes
+    /// the request and reads the reply on its own thread, as a plain socket would.
+    async fn request_reply<T>(
+        &self,
+        command: Command,
+        mut answer: oneshot::Receiver<Result<T>>,
+    ) -> Result<T> {
+        let shared = &self.inner.shared;
+        if shared.inbox.is_none() {
+            self.command(command).await?;
+            return answer.await.unwrap_or(Err(Error::Disconnected));
+        }
+        let mut claim = ReplyClaim::new(&shared.drive);
+        self.queue(command, || claim.write_now()).await?;
+        let reply = std::future::poll_fn(|cx| claim.poll(cx, &mut answer)).await;
+        reply.unwrap_or(Err(Error::Disconnected))
+    }
+
+    /// Queues `command`; `write_now` writes it when it can (`true`), or the task is woken.
+    async fn queue(&self, command: Command, write_now: impl FnOnce() -> bool) -> Result<()> {
+        let sent = self.inner.shared.commands.send(command, write_now).await;
         sent.map_err(|_| Error::NotConnected(self.get_state()))?;
         Ok(())
     }

@@ -4,12 +4,14 @@
 
 mod support;
 
-use std::time::Duration;
+use std::{future::Future, task::Poll, time::Duration};
 
 use serde_json::json;
 use support::{connect_with, next_event, within};
 use zen_websocket_core::{Client, Config, DisconnectReason, Error, Event, HeartbeatConfig};
-use zen_websocket_testing::{Direction, DisconnectKind, Fault, FaultProxy, MockServer, Reply};
+use zen_websocket_testing::{
+    Direction, DisconnectKind, Fault, FaultProxy, MockServer, Reply, RpcReply,
+};
 
 /// `count` numbered notifications starting at `from`.
 fn numbered(from: usize, count: usize) -> Reply {
@@ -267,4 +269,105 @@ async fn a_send_goes_out_from_the_callers_thread_while_the_connection_task_canno
     release.send(()).unwrap();
     home.join().expect("the connection closed once its runtime ran again");
     sent.expect("the caller wrote its message itself");
+}
+
+/// A server that echoes every request's params as its result, and never answers
+/// `public/never`.
+async fn echo_server() -> MockServer {
+    MockServer::builder()
+        .rpc_handler(|request| match request.method.as_str() {
+            "public/never" => RpcReply::None,
+            _ => RpcReply::Result(request.params.clone()),
+        })
+        .start()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_caller_that_stops_polling_its_request_holds_back_no_reply() {
+    let server = echo_server().await;
+    let client = patient_client(&server).await;
+    // Answered: the task is serving the socket.
+    let answer = within(client.request("public/echo", json!({"n": 0}))).await.unwrap();
+    assert_eq!(answer, json!({"n": 0}));
+    let mut stalled = Box::pin(client.request("public/echo", json!({"n": 1})));
+    // Polled once: the request is written, and its caller holds the connection's work while
+    // it waits — then is not polled again.
+    let first = std::future::poll_fn(|cx| Poll::Ready(stalled.as_mut().poll(cx))).await;
+    assert!(first.is_pending());
+    // Other callers' replies and the messages still come.
+    let answer = within(client.request("public/echo", json!({"n": 2}))).await.unwrap();
+    assert_eq!(answer, json!({"n": 2}));
+    within(server.inject(numbered(0, 10))).await;
+    read_numbers(&client, 0, 10).await;
+    // And the stalled call has its own answer when it is polled again.
+    assert_eq!(within(stalled).await.unwrap(), json!({"n": 1}));
+}
+
+#[tokio::test]
+async fn a_socket_lost_while_a_caller_waits_for_its_reply_fails_the_call_and_reconnects() {
+    let server = echo_server().await;
+    let proxy = FaultProxy::start(server.addr()).await.unwrap();
+    let config = Config::default().request_timeout(Duration::from_secs(60));
+    let client = within(Client::connect(&proxy.url("ws"), config)).await.unwrap();
+    let waiting = tokio::spawn({
+        let client = client.clone();
+        async move { client.request("public/never", json!({})).await }
+    });
+    let asked = server.assert_message_sent(json!({"method": "public/never"}), support::WAIT);
+    asked.await.unwrap();
+    proxy.reset_all().await;
+    let err = within(waiting).await.unwrap().unwrap_err();
+    assert!(matches!(err, Error::Disconnected), "{err:?}");
+    match next_event(&client).await {
+        Event::Disconnected { will_retry: true, .. } => {}
+        other => panic!("expected Disconnected, got {other:?}"),
+    }
+    expect_reconnection(&client).await;
+    let answer = within(client.request("public/echo", json!({"n": 3}))).await.unwrap();
+    assert_eq!(answer, json!({"n": 3}));
+}
+
+#[test]
+fn callers_on_other_runtimes_and_on_the_connections_each_get_their_own_replies_in_a_flood() {
+    const TOTAL: usize = 20_000;
+    const PER_CALLER: u64 = 200;
+    let home =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let (server, client) = home.block_on(async {
+        let server = echo_server().await;
+        let client = patient_client(&server).await;
+        (server, client)
+    });
+    let call = |client: Client, caller: u64| async move {
+        for n in 0..PER_CALLER {
+            let params = json!({"caller": caller, "n": n});
+            let answer = client.request("public/echo", params.clone()).await.unwrap();
+            assert_eq!(answer, params, "a reply reached the wrong caller");
+        }
+    };
+    // Three callers on threads of their own, each with a runtime of its own, two as tasks of
+    // the connection's runtime, and a reader taking a flood meanwhile.
+    let threads: Vec<_> = (0..3)
+        .map(|caller| {
+            let client = client.clone();
+            std::thread::spawn(move || {
+                let own = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                own.unwrap().block_on(within(call(client, caller)));
+            })
+        })
+        .collect();
+    home.block_on(async {
+        let tasks: Vec<_> =
+            (3..5).map(|caller| tokio::spawn(call(client.clone(), caller))).collect();
+        within(server.inject(numbered(0, TOTAL))).await;
+        read_numbers(&client, 0, TOTAL).await;
+        for task in tasks {
+            within(task).await.unwrap();
+        }
+    });
+    for thread in threads {
+        thread.join().expect("every caller on another runtime had its replies");
+    }
 }

@@ -20,6 +20,11 @@
 //! - A caller that has just queued a command, when nobody holds the work or the slot, does one
 //!   pass that writes it and reads nothing ([`Drive::write_now`]); the task is then not woken
 //!   for the command (what the pass left to do wakes it, as the socket wakes it to read).
+//! - A caller that has just queued a request, when nobody holds the work, claims it
+//!   ([`ReplyClaim`]) and holds it until the reply comes: it writes the request and reads the
+//!   reply on its own thread, as a plain socket read would, and gives the work back with the
+//!   reply (or when the call is dropped). The task watches that claim as a reader's, and keeps
+//!   watching a tick beyond it, so requests made one after another do not each wake the task.
 
 use std::{
     pin::Pin,
@@ -72,6 +77,10 @@ impl TurnBound {
     /// (the socket's reads stay the task's, woken by the socket as before).
     const SENDER: Self = Self { bytes: 0, events: 0 };
 
+    /// A requester's turn while it waits for its reply: what the task's would read, up to
+    /// [`READER_TURN_BYTES`] (data read meanwhile goes to the inbox, as the task's would).
+    const REQUESTER: Self = Self { bytes: READER_TURN_BYTES, events: usize::MAX };
+
     /// A reader's turn, for a reader taking up to `limit` events: it stops once there is as
     /// much as it takes, so it takes the whole batch at once and hands it out while it is
     /// still in its cache.
@@ -86,6 +95,10 @@ const WORK: u8 = 1;
 const CLAIMED: u8 = 2;
 /// The reader that holds the work waits for a wake.
 const WAITING: u8 = 4;
+/// The requester that holds the work waits for a wake.
+const REQUESTER_WAITING: u8 = 8;
+/// The task watches the claims: a new claim need not wake it.
+const WATCHING: u8 = 16;
 
 /// The waker every source of a served socket gets.
 #[derive(Debug, Default)]
@@ -93,6 +106,7 @@ pub(crate) struct Relay {
     flags: AtomicU8,
     task: AtomicWaker,
     reader: AtomicWaker,
+    requester: AtomicWaker,
 }
 
 impl Wake for Relay {
@@ -104,8 +118,13 @@ impl Wake for Relay {
         let before = self.flags.fetch_or(WORK, Ordering::AcqRel);
         if before & CLAIMED == 0 {
             self.task.wake();
-        } else if before & WAITING != 0 {
+            return;
+        }
+        if before & WAITING != 0 {
             self.reader.wake();
+        }
+        if before & REQUESTER_WAITING != 0 {
+            self.requester.wake();
         }
         // Claimed by a reader handing events out: it does a turn when it runs out, and the
         // task's watch takes over if it does not.
@@ -166,6 +185,16 @@ impl Serving {
     }
 }
 
+/// What came of trying a turn.
+enum Turn {
+    Done,
+    /// Someone else is doing one.
+    Busy,
+    /// No socket is served (between sockets, or the last one ended): nothing to do until the
+    /// task serves the next.
+    NotServing,
+}
+
 /// The task's watch over a reader's claim.
 struct Watch {
     timer: Option<Pin<Box<Sleep>>>,
@@ -197,10 +226,9 @@ impl Drive {
     /// the holder stopped doing it).
     fn poll_task(&self, cx: &mut Context<'_>, watch: &mut Watch) -> Poll<Ended> {
         self.relay.task.register(cx.waker());
-        if self.relay.flags.load(Ordering::Acquire) & CLAIMED != 0 && self.watch(cx, watch) {
+        if self.watch(cx, watch) {
             return Poll::Pending;
         }
-        watch.timer = None;
         self.task_missed.store(true, Ordering::Relaxed);
         // Pairs with the fence in `turn`: either this try sees the slot free, or the reader
         // that holds it sees `task_missed`.
@@ -224,6 +252,7 @@ impl Drive {
         fence(Ordering::SeqCst);
         if self.reader_missed.swap(false, Ordering::Relaxed) {
             self.relay.reader.wake();
+            self.relay.requester.wake();
         }
     }
 
@@ -237,22 +266,41 @@ impl Drive {
         }
     }
 
-    /// `true` while the reader holding the work keeps doing it (the timer armed); `false` once
-    /// a tick passed without a turn: the claim is revoked and the task works.
+    /// `true` while a reader holding the work keeps doing it; `false` when nobody holds it,
+    /// or once a tick passed without a turn: the claim is revoked and the task works. The
+    /// watch outlives a claim by up to a tick, so that claims following one another (a
+    /// requester's, request after request) do not each wake the task to start one.
     fn watch(&self, cx: &mut Context<'_>, watch: &mut Watch) -> bool {
+        let flags = &self.relay.flags;
         loop {
-            let timer = watch.timer.get_or_insert_with(|| {
+            let Some(timer) = watch.timer.as_mut() else {
+                if flags.load(Ordering::Acquire) & CLAIMED == 0 {
+                    return false;
+                }
                 watch.turns = self.turns.load(Ordering::Acquire);
-                Box::pin(tokio::time::sleep(WATCH_TICK))
-            });
+                watch.timer = Some(Box::pin(tokio::time::sleep(WATCH_TICK)));
+                flags.fetch_or(WATCHING, Ordering::AcqRel);
+                continue;
+            };
             if timer.as_mut().poll(cx).is_pending() {
-                return true;
+                return flags.load(Ordering::Acquire) & CLAIMED != 0;
             }
             let turns = self.turns.load(Ordering::Acquire);
-            if turns == watch.turns {
+            if flags.load(Ordering::Acquire) & CLAIMED == 0 {
+                // Nobody holds the work: the watch ends, unless a claim comes as it does.
+                if flags.fetch_and(!WATCHING, Ordering::AcqRel) & CLAIMED == 0 {
+                    watch.timer = None;
+                    return false;
+                }
+                flags.fetch_or(WATCHING, Ordering::AcqRel);
+            } else if turns == watch.turns {
                 // A tick without a turn: work waits or the connection is idle; either way
                 // the task takes the wakes again.
-                self.relay.flags.fetch_and(!(CLAIMED | WAITING), Ordering::AcqRel);
+                flags.fetch_and(
+                    !(CLAIMED | WAITING | REQUESTER_WAITING | WATCHING),
+                    Ordering::AcqRel,
+                );
+                watch.timer = None;
                 return false;
             }
             watch.turns = turns;
@@ -303,7 +351,7 @@ impl Drive {
                 return;
             }
             let before = self.relay.flags.fetch_or(CLAIMED | WORK, Ordering::AcqRel);
-            if before & CLAIMED == 0 {
+            if before & (CLAIMED | WATCHING) == 0 {
                 // The task starts its watch (and finds the work claimed).
                 self.relay.task.wake();
             }
@@ -323,11 +371,16 @@ impl Drive {
 
     /// A reader's (or a sender's) turn, when the slot is free; `true` when it was.
     fn turn(&self, bound: TurnBound) -> bool {
+        matches!(self.try_turn(bound), Turn::Done)
+    }
+
+    /// A turn, when the slot is free and a socket is served in it.
+    fn try_turn(&self, bound: TurnBound) -> Turn {
         {
-            let Some(mut slot) = self.try_slot() else { return false };
-            let Some(serving) = slot.as_deref_mut() else { return false };
+            let Some(mut slot) = self.try_slot() else { return Turn::Busy };
+            let Some(serving) = slot.as_deref_mut() else { return Turn::NotServing };
             if serving.ended.is_some() {
-                return false;
+                return Turn::NotServing;
             }
             let (runtime, span) = (serving.runtime.clone(), serving.span.clone());
             let (_runtime, _span) = (runtime.enter(), span.enter());
@@ -341,17 +394,22 @@ impl Drive {
         if self.task_missed.swap(false, Ordering::Relaxed) {
             self.relay.task.wake();
         }
-        true
+        Turn::Done
     }
 
     /// A reader found no events and will wait: wakes reach it while it holds the work. `false`
     /// when work came in since its turn and the slot is free to do it.
     fn wait(&self, cx: &Context<'_>) -> bool {
+        self.wait_as(cx, &self.relay.reader, WAITING)
+    }
+
+    /// [`Drive::wait`] for the holder whose waker is `waker`, marked waiting by `waiting`.
+    fn wait_as(&self, cx: &Context<'_>, waker: &AtomicWaker, waiting: u8) -> bool {
         if self.relay.flags.load(Ordering::Acquire) & CLAIMED == 0 {
             return true;
         }
-        self.relay.reader.register(cx.waker());
-        let before = self.relay.flags.fetch_or(WAITING, Ordering::AcqRel);
+        waker.register(cx.waker());
+        let before = self.relay.flags.fetch_or(waiting, Ordering::AcqRel);
         if before & WORK == 0 {
             return true;
         }
@@ -380,7 +438,124 @@ impl Drive {
 
     /// The socket's service is over: any claim lapses.
     fn release(&self) {
-        self.relay.flags.fetch_and(!(CLAIMED | WAITING), Ordering::AcqRel);
+        let cleared = CLAIMED | WAITING | REQUESTER_WAITING | WATCHING;
+        self.relay.flags.fetch_and(!cleared, Ordering::AcqRel);
+    }
+}
+
+/// A caller waiting for its reply, holding the connection's work meanwhile when nobody else
+/// does: the socket's wakes then go to the caller, which reads and matches the reply on its
+/// own thread — as a plain socket read would — instead of the connection task reading it on
+/// another and handing it over. The task watches the claim as it watches a reader's; dropping
+/// the claim (the reply came, or the call was cancelled) gives the work back.
+#[derive(Debug)]
+pub(crate) struct ReplyClaim<'a> {
+    drive: &'a Drive,
+    held: bool,
+}
+
+impl<'a> ReplyClaim<'a> {
+    /// Turns done in one poll at most before the caller yields (a reply is one turn away).
+    const TURNS_PER_POLL: usize = 4;
+
+    pub(crate) fn new(drive: &'a Drive) -> Self {
+        Self { drive, held: false }
+    }
+
+    /// Polls `answer`, doing the connection's work while it waits, when it holds it or can
+    /// claim it.
+    pub(crate) fn poll<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        answer: &mut tokio::sync::oneshot::Receiver<T>,
+    ) -> Poll<Result<T, tokio::sync::oneshot::error::RecvError>> {
+        for _ in 0..Self::TURNS_PER_POLL {
+            if let Poll::Ready(reply) = Pin::new(&mut *answer).poll(cx) {
+                self.release();
+                return Poll::Ready(reply);
+            }
+            if !self.held && !self.claim() {
+                // Someone else does the work: the reply comes through `answer`.
+                return Poll::Pending;
+            }
+            let flags = self.drive.relay.flags.load(Ordering::Acquire);
+            if flags & CLAIMED == 0 {
+                // The task's watch took the work back.
+                self.held = false;
+                return Poll::Pending;
+            }
+            if flags & WORK != 0 {
+                match self.drive.try_turn(TurnBound::REQUESTER) {
+                    Turn::Done => continue,
+                    Turn::Busy => {}
+                    Turn::NotServing => return self.give_up(),
+                }
+            }
+            if self.drive.wait_as(cx, &self.drive.relay.requester, REQUESTER_WAITING) {
+                return Poll::Pending;
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    /// Claims the work when nobody holds it and does a turn — which writes the request just
+    /// queued and reads what came — on the caller's thread; `true` when it did (the task need
+    /// not be woken for the request).
+    pub(crate) fn write_now(&mut self) -> bool {
+        if !self.held && !self.claim() {
+            return false;
+        }
+        match self.drive.try_turn(TurnBound::REQUESTER) {
+            Turn::Done => true,
+            Turn::Busy => false,
+            Turn::NotServing => {
+                self.release();
+                false
+            }
+        }
+    }
+
+    /// No socket is served: the claim goes, and the reply comes through the task (which
+    /// writes the request once it serves the next socket).
+    fn give_up<T>(&mut self) -> Poll<T> {
+        self.release();
+        Poll::Pending
+    }
+
+    /// Claims the work when nobody holds it; the task starts its watch unless it watches.
+    fn claim(&mut self) -> bool {
+        let flags = &self.drive.relay.flags;
+        if flags.load(Ordering::Acquire) & CLAIMED != 0 {
+            return false;
+        }
+        let before = flags.fetch_or(CLAIMED | WORK, Ordering::AcqRel);
+        if before & CLAIMED != 0 {
+            return false;
+        }
+        self.held = true;
+        if before & WATCHING == 0 {
+            self.drive.relay.task.wake();
+        }
+        true
+    }
+
+    /// Gives the work back: what came in meanwhile wakes the task.
+    fn release(&mut self) {
+        if !std::mem::take(&mut self.held) {
+            return;
+        }
+        let cleared = CLAIMED | WAITING | REQUESTER_WAITING;
+        let before = self.drive.relay.flags.fetch_and(!cleared, Ordering::AcqRel);
+        if before & CLAIMED != 0 && before & WORK != 0 {
+            self.drive.relay.task.wake();
+        }
+    }
+}
+
+impl Drop for ReplyClaim<'_> {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 
@@ -421,6 +596,105 @@ mod tests {
         assert!(!drive.wait(&cx));
         drive.task_turn_done();
         assert_eq!(woken.get(), 1, "no wake for a reader that did not miss");
+    }
+
+    /// A drive whose task waker counts its wakes (registered again after each, as the task
+    /// does when it is polled).
+    fn watched_drive() -> (Drive, Arc<WakeCount>, Waker) {
+        let drive = Drive::default();
+        let (task_woken, task) = WakeCount::new();
+        drive.relay.task.register(&task);
+        (drive, task_woken, task)
+    }
+
+    fn flags(drive: &Drive) -> u8 {
+        drive.relay.flags.load(Ordering::Acquire)
+    }
+
+    #[test]
+    fn a_requester_claims_free_work_and_gives_it_back_waking_the_task_for_what_came() {
+        let (drive, task_woken, task) = watched_drive();
+        let mut claim = ReplyClaim::new(&drive);
+        assert!(claim.claim(), "nobody held the work");
+        assert_eq!(task_woken.get(), 1, "the task is woken to watch the claim");
+        drive.relay.task.register(&task);
+        assert!(!ReplyClaim::new(&drive).claim(), "one holder at a time");
+        // A wake while the requester waits goes to it, not to the task.
+        let (requester_woken, requester) = WakeCount::new();
+        drive.relay.requester.register(&requester);
+        drive.relay.flags.fetch_and(!WORK, Ordering::AcqRel);
+        drive.relay.flags.fetch_or(REQUESTER_WAITING, Ordering::AcqRel);
+        drive.waker.wake_by_ref();
+        assert_eq!((requester_woken.get(), task_woken.get()), (1, 1));
+        // Work came that the requester has not done: giving the work back wakes the task.
+        drop(claim);
+        assert_eq!(flags(&drive) & (CLAIMED | REQUESTER_WAITING), 0);
+        assert_eq!(task_woken.get(), 2, "the task does what the requester left");
+        drive.relay.task.register(&task);
+        // Without work waiting, giving it back wakes nobody.
+        let mut claim = ReplyClaim::new(&drive);
+        drive.relay.flags.fetch_or(WATCHING, Ordering::AcqRel);
+        assert!(claim.claim());
+        drive.relay.flags.fetch_and(!WORK, Ordering::AcqRel);
+        drop(claim);
+        assert_eq!(task_woken.get(), 2, "a watching task is not woken for a claim, nor after");
+    }
+
+    #[test]
+    fn a_requester_whose_answer_came_returns_it_and_lets_go() {
+        let (drive, _task_woken, _task) = watched_drive();
+        let mut claim = ReplyClaim::new(&drive);
+        assert!(claim.claim());
+        let (reply, mut answer) = tokio::sync::oneshot::channel();
+        reply.send(7).unwrap();
+        let (_woken, waker) = WakeCount::new();
+        let polled = claim.poll(&mut Context::from_waker(&waker), &mut answer);
+        assert!(matches!(polled, Poll::Ready(Ok(7))));
+        assert_eq!(flags(&drive) & CLAIMED, 0, "the work is given back with the answer");
+    }
+
+    #[test]
+    fn a_requester_finding_no_socket_served_lets_go_and_waits_for_its_answer() {
+        // Between sockets (or before the task serves the first): the slot is empty.
+        let (drive, _task_woken, _task) = watched_drive();
+        let mut claim = ReplyClaim::new(&drive);
+        assert!(!claim.write_now(), "nothing to write on");
+        assert_eq!(flags(&drive) & CLAIMED, 0, "the claim is given back");
+        let (_reply, mut answer) = tokio::sync::oneshot::channel::<()>();
+        let (woken, waker) = WakeCount::new();
+        let polled = claim.poll(&mut Context::from_waker(&waker), &mut answer);
+        assert!(polled.is_pending());
+        assert_eq!(flags(&drive) & CLAIMED, 0);
+        assert_eq!(woken.get(), 0, "it waits for its answer, it does not poll again at once");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_watch_outlives_a_claim_by_a_tick_then_ends_and_revokes_an_idle_claim() {
+        let (drive, _task_woken, _task) = watched_drive();
+        let (_woken, waker) = WakeCount::new();
+        let mut cx = Context::from_waker(&waker);
+        let mut watch = Watch { timer: None, turns: 0 };
+        let mut claim = ReplyClaim::new(&drive);
+        assert!(claim.claim());
+        assert!(drive.watch(&mut cx, &mut watch), "claimed: the task leaves the work");
+        assert_ne!(flags(&drive) & WATCHING, 0);
+        drive.turns.fetch_add(1, Ordering::AcqRel);
+        drop(claim);
+        assert!(!drive.watch(&mut cx, &mut watch), "given back: the task works");
+        assert_ne!(flags(&drive) & WATCHING, 0, "the watch lasts until its tick");
+        // The next claim finds the task watching: no wake.
+        let mut claim = ReplyClaim::new(&drive);
+        assert!(claim.claim());
+        tokio::time::advance(WATCH_TICK).await;
+        assert!(drive.watch(&mut cx, &mut watch), "a turn was done: the claim stands");
+        // A whole tick without a turn: the claim is revoked.
+        tokio::time::advance(WATCH_TICK).await;
+        assert!(!drive.watch(&mut cx, &mut watch));
+        assert_eq!(flags(&drive) & (CLAIMED | WATCHING), 0);
+        drop(claim);
+        // Unclaimed, the watch does not start.
+        assert!(!drive.watch(&mut cx, &mut watch));
+        assert!(watch.timer.is_none());
     }
 
     #[test]

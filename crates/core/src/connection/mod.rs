@@ -22,6 +22,6 @@ mod task;
 mod writer;
 
 pub(crate) use command::{Command, RequestCommand, SubscribeCommand, UnsubscribeCommand};
-pub(crate) use drive::Drive;
+pub(crate) use drive::{Drive, ReplyClaim};
 pub(crate) use queue::CommandQueue;
 pub(crate) use task::spawn;
