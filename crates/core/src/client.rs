@@ -422,8 +422,7 @@ impl Client {
             self.throttle_text(&frame).await?;
             let (reply, answer) = oneshot::channel();
             let subscribe = SubscribeCommand { id: id.clone(), frame, channels, reply, deadline };
-            self.command(Command::Subscribe(Box::new(subscribe))).await?;
-            answer.await.unwrap_or(Err(Error::Disconnected))
+            self.request_reply(Command::Subscribe(Box::new(subscribe)), answer).await
         };
         self.bounded(id.clone(), deadline, call).await
     }
@@ -474,8 +473,7 @@ impl Client {
             }
             let (reply, answer) = oneshot::channel();
             let unsubscribe = UnsubscribeCommand { id, reply, deadline };
-            self.command(Command::Unsubscribe(Box::new(unsubscribe))).await?;
-            answer.await.unwrap_or(Err(Error::Disconnected))
+            self.request_reply(Command::Unsubscribe(Box::new(unsubscribe)), answer).await
         };
         self.bounded(RequestId::Number(0), deadline, call).await
     }
@@ -799,9 +797,10 @@ impl Client {
         self.queue(command, write_now).await
     }
 
-    /// Queues a request and waits for its reply. Without a message handler, when nobody else
-    /// is working on the socket, the caller holds the work until the reply comes: it writes
-    /// the request and reads the reply on its own thread, as a plain socket would.
+    /// Queues a call the server answers (a request, a subscribe, an unsubscribe) and waits for
+    /// its answer. Without a message handler, when nobody else is working on the socket, the
+    /// caller holds the work until the answer comes: it writes the call and reads the answer on
+    /// its own thread, as a plain socket would.
     async fn request_reply<T>(
         &self,
         command: Command,

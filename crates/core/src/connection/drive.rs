@@ -20,11 +20,12 @@
 //! - A caller that has just queued a command, when nobody holds the work or the slot, does one
 //!   pass that writes it and reads nothing ([`Drive::write_now`]); the task is then not woken
 //!   for the command (what the pass left to do wakes it, as the socket wakes it to read).
-//! - A caller that has just queued a request, when nobody holds the work, claims it
-//!   ([`ReplyClaim`]) and holds it until the reply comes: it writes the request and reads the
-//!   reply on its own thread, as a plain socket read would, and gives the work back with the
-//!   reply (or when the call is dropped). The task watches that claim as a reader's, and keeps
-//!   watching a tick beyond it, so requests made one after another do not each wake the task.
+//! - A caller that has just queued a request (or a subscribe, an unsubscribe), when nobody
+//!   holds the work, claims it ([`ReplyClaim`]) and holds it until the reply comes: it writes
+//!   the request and reads the reply on its own thread, as a plain socket read would, and gives
+//!   the work back with the reply (or when the call is dropped). The task watches that claim as
+//!   a reader's, and keeps watching a tick beyond it, so requests made one after another do not
+//!   each wake the task.
 
 use std::{
     pin::Pin,
