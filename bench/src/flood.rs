@@ -231,6 +231,7 @@ pub(crate) fn payload(size: usize) -> String {
 async fn sample(who: Contender, port: u16, spec: Spec, peers: &Peers) -> anyhow::Result<f64> {
     match who {
         Contender::Zen => zen(port, spec).await,
+        Contender::Raw if matches!(spec.path, Path::Handler) => raw_on_worker(port, spec).await,
         Contender::Raw => raw(port, spec).await,
         Contender::Ezsockets => ez::flood(port, spec).await,
         Contender::Python => peers.flood(Script::Python, port, spec).await,
@@ -356,6 +357,12 @@ async fn zen_recv_many(port: u16, spec: Spec) -> anyhow::Result<f64> {
     client.close().await?;
     ensure!(bytes == spec.count * spec.size, "zen: {bytes} bytes received");
     Ok(elapsed.as_secs_f64())
+}
+
+/// Raw's loop as a task of the runtime, where zen's handler runs (on its connection task): the
+/// handler row compares processing each message on a runtime worker.
+async fn raw_on_worker(port: u16, spec: Spec) -> anyhow::Result<f64> {
+    tokio::spawn(raw(port, spec)).await.context("raw's task")?
 }
 
 /// Raw: connect, then receive `count` messages.
