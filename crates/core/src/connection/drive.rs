@@ -297,10 +297,7 @@ impl Drive {
             } else if turns == watch.turns {
                 // A tick without a turn: work waits or the connection is idle; either way
                 // the task takes the wakes again.
-                flags.fetch_and(
-                    !(CLAIMED | WAITING | REQUESTER_WAITING | WATCHING),
-                    Ordering::AcqRel,
-                );
+                self.release();
                 watch.timer = None;
                 return false;
             }
@@ -351,11 +348,7 @@ impl Drive {
             if !self.busy.load(Ordering::Relaxed) {
                 return;
             }
-            let before = self.relay.flags.fetch_or(CLAIMED | WORK, Ordering::AcqRel);
-            if before & (CLAIMED | WATCHING) == 0 {
-                // The task starts its watch (and finds the work claimed).
-                self.relay.task.wake();
-            }
+            self.claim();
         } else if flags & WORK == 0 {
             return;
         }
@@ -437,6 +430,16 @@ impl Drive {
         }
     }
 
+    /// Claims the work (with work marked, so the claimant does a turn first); `true` when this
+    /// call took it from nobody. The task is woken to start its watch unless it watches.
+    fn claim(&self) -> bool {
+        let before = self.relay.flags.fetch_or(CLAIMED | WORK, Ordering::AcqRel);
+        if before & (CLAIMED | WATCHING) == 0 {
+            self.relay.task.wake();
+        }
+        before & CLAIMED == 0
+    }
+
     /// The socket's service is over: any claim lapses.
     fn release(&self) {
         let cleared = CLAIMED | WAITING | REQUESTER_WAITING | WATCHING;
@@ -486,10 +489,12 @@ impl<'a> ReplyClaim<'a> {
                 return Poll::Pending;
             }
             if flags & WORK != 0 {
-                match self.drive.try_turn(TurnBound::REQUESTER) {
+                match self.turn() {
                     Turn::Done => continue,
                     Turn::Busy => {}
-                    Turn::NotServing => return self.give_up(),
+                    // The reply comes through the task, which writes the request once it
+                    // serves the next socket.
+                    Turn::NotServing => return Poll::Pending,
                 }
             }
             if self.drive.wait_as(cx, &self.drive.relay.requester, REQUESTER_WAITING) {
@@ -504,41 +509,25 @@ impl<'a> ReplyClaim<'a> {
     /// queued and reads what came — on the caller's thread; `true` when it did (the task need
     /// not be woken for the request).
     pub(crate) fn write_now(&mut self) -> bool {
-        if !self.held && !self.claim() {
-            return false;
-        }
-        match self.drive.try_turn(TurnBound::REQUESTER) {
-            Turn::Done => true,
-            Turn::Busy => false,
-            Turn::NotServing => {
-                self.release();
-                false
-            }
-        }
+        (self.held || self.claim()) && matches!(self.turn(), Turn::Done)
     }
 
-    /// No socket is served: the claim goes, and the reply comes through the task (which
-    /// writes the request once it serves the next socket).
-    fn give_up<T>(&mut self) -> Poll<T> {
-        self.release();
-        Poll::Pending
+    /// A turn on the caller's thread; when no socket is served the claim goes.
+    fn turn(&mut self) -> Turn {
+        let turn = self.drive.try_turn(TurnBound::REQUESTER);
+        if let Turn::NotServing = turn {
+            self.release();
+        }
+        turn
     }
 
     /// Claims the work when nobody holds it; the task starts its watch unless it watches.
     fn claim(&mut self) -> bool {
-        let flags = &self.drive.relay.flags;
-        if flags.load(Ordering::Acquire) & CLAIMED != 0 {
+        if self.drive.relay.flags.load(Ordering::Acquire) & CLAIMED != 0 {
             return false;
         }
-        let before = flags.fetch_or(CLAIMED | WORK, Ordering::AcqRel);
-        if before & CLAIMED != 0 {
-            return false;
-        }
-        self.held = true;
-        if before & WATCHING == 0 {
-            self.drive.relay.task.wake();
-        }
-        true
+        self.held = self.drive.claim();
+        self.held
     }
 
     /// Gives the work back: what came in meanwhile wakes the task.
