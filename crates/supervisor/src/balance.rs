@@ -192,9 +192,14 @@ pub(crate) struct Candidate {
     pub(crate) errors: f64,
 }
 
+/// Latencies below this tie: under a millisecond a round trip's spread is the scheduler's, and
+/// one unlucky sample would otherwise rank an equally fast client behind the rest until its
+/// latency goes stale.
+const LATENCY_FLOOR_MS: f64 = 1.0;
+
 /// The rank key: fewest pending first, then latency in doubling buckets relative to the best
-/// (so clients within 2× of each other tie), then recent errors rounded (one error counts
-/// until it has decayed below a half: 30 s).
+/// or [`LATENCY_FLOOR_MS`], whichever is higher (so clients within 2× of each other tie), then
+/// recent errors rounded (one error counts until it has decayed below a half: 30 s).
 pub(crate) type RankKey = (usize, u32, u32);
 
 /// Rank keys of `candidates` (same order).
@@ -203,7 +208,7 @@ pub(crate) fn rank_keys(candidates: &[Candidate]) -> Vec<RankKey> {
         .iter()
         .filter_map(|candidate| candidate.latency_ms)
         .fold(f64::INFINITY, f64::min)
-        .max(0.05);
+        .max(LATENCY_FLOOR_MS);
     candidates
         .iter()
         .map(|candidate| {
@@ -256,6 +261,16 @@ mod tests {
         assert_eq!((keys[1].1, keys[2].1), (0, 0));
         assert_eq!(order(&keys, 0), [1, 2, 0]);
         assert_eq!(order(&keys, 1), [2, 1, 0]);
+    }
+
+    #[test]
+    fn latencies_under_a_millisecond_tie() {
+        let keys = rank_keys(&[candidate(0, Some(0.05), 0.0), candidate(0, Some(0.6), 0.0)]);
+        assert_eq!((keys[0].1, keys[1].1), (0, 0));
+        assert_eq!(
+            rank_keys(&[candidate(0, Some(0.05), 0.0), candidate(0, Some(2.5), 0.0)])[1].1,
+            1
+        );
     }
 
     #[test]
